@@ -1,0 +1,1 @@
+"""Protocol drivers: asyncio, no Qt. The only package that imports asyncua and pymodbus."""

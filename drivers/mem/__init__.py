@@ -1,0 +1,1 @@
+"""Memory tags: values that live in Linewise itself (operator entries, test points)."""

@@ -1,0 +1,1 @@
+"""Modbus TCP driver (pymodbus). `plugin` is importable without pymodbus."""

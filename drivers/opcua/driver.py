@@ -1,0 +1,206 @@
+"""OPC UA client driver over asyncua: subscription, read, write, quality, reconnect.
+
+Loss is detected by asyncua's session watchdog (a ServerState read every `watchdog_s`)
+and by the transport closing; the supervisor then reports COMM_LOST and reconnects,
+and `_serve` re-creates the session and the subscription from scratch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from asyncua import Client, Node, ua
+from asyncua.common.subscription import DataChangeEvent, Subscription
+
+from drivers.model import Point, Quality, TagUpdate, WriteError
+from drivers.opcua.address import OpcUaAddress
+from drivers.opcua.settings import OpcUaSettings
+from drivers.supervisor import SupervisedDriver, describe_error
+from drivers.values import DataType, coerce
+
+log = logging.getLogger(__name__)
+
+_VARIANT_TO_TYPE = {
+    ua.VariantType.Boolean: DataType.BOOL,
+    ua.VariantType.Int16: DataType.INT16,
+    ua.VariantType.UInt16: DataType.UINT16,
+    ua.VariantType.Int32: DataType.INT32,
+    ua.VariantType.UInt32: DataType.UINT32,
+    ua.VariantType.Float: DataType.FLOAT32,
+    ua.VariantType.Double: DataType.FLOAT64,
+    ua.VariantType.String: DataType.STRING,
+}
+
+
+def _epoch(stamp: datetime | None, default: float) -> float:
+    if stamp is None:
+        return default
+    if stamp.tzinfo is None:  # OPC UA DateTime is UTC
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.timestamp()
+
+
+def quality_of(status: ua.StatusCode | None) -> tuple[Quality, str]:
+    """Map an OPC UA StatusCode to Quality, keeping the code's name for display."""
+    if status is None or status.is_good():
+        return Quality.GOOD, ""
+    return (Quality.UNCERTAIN if status.is_uncertain() else Quality.BAD), status.name
+
+
+def to_update(tag: str, data_value: ua.DataValue, replayed: bool = False) -> TagUpdate:
+    now = datetime.now(UTC).timestamp()
+    quality, detail = quality_of(data_value.StatusCode)
+    value = data_value.Value.Value if data_value.Value is not None else None
+    server_ts = _epoch(data_value.ServerTimestamp, now)
+    return TagUpdate(tag, value, quality, _epoch(data_value.SourceTimestamp, server_ts), server_ts,
+                     replayed=replayed, detail=detail)
+
+
+class OpcUaDriver(SupervisedDriver):
+    def __init__(self, name: str, settings: OpcUaSettings) -> None:
+        super().__init__(name, settings.backoff)
+        self.settings = settings
+        self._client: Client | None = None
+        self._lost = asyncio.Event()
+        self._lost_reason = ""
+        self._node_ids: dict[str, str] = {}  # tag -> resolved NodeId string
+        self._variant_types: dict[str, ua.VariantType] = {}
+        self._pending: list[TagUpdate] = []
+
+    # -- connection ---------------------------------------------------------------------
+
+    async def _serve(self) -> None:
+        client = Client(self.settings.url, timeout=self.settings.timeout_s,
+                        watchdog_intervall=self.settings.watchdog_s)
+        client.name = client.description = "Linewise HMI"
+        client.application_uri = "urn:linewise:hmi"
+        client.connection_lost_callback = self._on_connection_lost
+        self._client = client
+        self._lost.clear()
+        await client.connect()
+        self._mark_connected(self.settings.url)
+        subscription = await self._subscribe(client)
+        consumer = asyncio.create_task(self._consume(subscription), name=f"opcua-consume:{self.name}")
+        lost = asyncio.create_task(self._lost.wait())
+        try:
+            await asyncio.wait({consumer, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (consumer, lost):
+                task.cancel()
+            await asyncio.gather(consumer, lost, return_exceptions=True)
+        raise ConnectionError(self._lost_reason or "subscription ended")
+
+    async def _on_connection_lost(self, exc: Exception) -> None:
+        self._lost_reason = describe_error(exc)
+        self._lost.set()
+
+    async def _disconnect(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            await asyncio.wait_for(client.disconnect(), timeout=self.settings.timeout_s)
+        except Exception:  # the peer may already be gone; the socket is closed either way
+            log.debug("%s: disconnect raised", self.name, exc_info=True)
+
+    # -- subscription ---------------------------------------------------------------------
+
+    async def _resolve(self, client: Client) -> list[TagUpdate]:
+        """Resolve namespace URIs to this server's indexes; return BAD updates for failures."""
+        self._node_ids.clear()
+        namespaces: list[str] | None = None
+        failures = []
+        for point in self._points:
+            address: OpcUaAddress = point.address
+            index = address.namespace_index
+            if address.namespace_uri is not None:
+                namespaces = namespaces if namespaces is not None else await client.get_namespace_array()
+                if address.namespace_uri not in namespaces:
+                    failures.append(self._bad(point, f"namespace {address.namespace_uri} not on server"))
+                    continue
+                index = namespaces.index(address.namespace_uri)
+            self._node_ids[point.tag] = address.with_index(index or 0)
+        return failures
+
+    async def _subscribe(self, client: Client) -> Subscription:
+        failures = await self._resolve(client)
+        subscription = await client.create_subscription(self.settings.publishing_interval_ms, handler=None,
+                                                        queue_maxsize=100_000)
+        tags = list(self._node_ids)
+        if tags:
+            nodes = [client.get_node(self._node_ids[tag]) for tag in tags]
+            results = await subscription.subscribe_data_change(
+                nodes, sampling_interval=self.settings.sampling_interval_ms)
+            for tag, result in zip(tags, results, strict=True):
+                if isinstance(result, ua.StatusCode):
+                    failures.append(self._bad_tag(tag, result.name))
+        self._publish(failures)
+        return subscription
+
+    def _bad(self, point: Point, detail: str) -> TagUpdate:
+        return self._bad_tag(point.tag, detail)
+
+    def _bad_tag(self, tag: str, detail: str) -> TagUpdate:
+        now = datetime.now(UTC).timestamp()
+        log.warning("%s: %s: %s", self.name, tag, detail)
+        return TagUpdate(tag, None, Quality.BAD, now, now, detail=detail)
+
+    async def _consume(self, subscription: Subscription) -> None:
+        """Turn data-change events into TagUpdates, one batch per burst of notifications."""
+        tags_by_node: dict[str, list[str]] = defaultdict(list)
+        for tag, node_id in self._node_ids.items():
+            tags_by_node[node_id].append(tag)
+        loop = asyncio.get_running_loop()
+        async for event in subscription:
+            if not isinstance(event, DataChangeEvent):
+                continue
+            self.counters.notifications += 1
+            data_value = event.data.monitored_item.Value
+            for tag in tags_by_node.get(event.node.nodeid.to_string(), ()):
+                self._pending.append(to_update(tag, data_value, event.replayed))
+            if len(self._pending) == 1:
+                loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        self._publish(pending)
+
+    # -- read / write ------------------------------------------------------------------------
+
+    def _node(self, point: Point) -> Node:
+        client = self._client
+        node_id = self._node_ids.get(point.tag)
+        if client is None or node_id is None:
+            raise WriteError(f"{point.tag}: not connected to {self.settings.url}")
+        return client.get_node(node_id)
+
+    async def read(self, point: Point) -> TagUpdate:
+        node = self._node(point)
+        self.counters.reads += 1
+        return to_update(point.tag, await node.read_data_value())
+
+    async def write(self, point: Point, value: Any) -> None:
+        """Write `value` coerced to the node's own DataType (read once, then cached)."""
+        node = self._node(point)
+        try:
+            variant_type = self._variant_types.get(point.tag)
+            if variant_type is None:
+                variant_type = await node.read_data_type_as_variant_type()
+                self._variant_types[point.tag] = variant_type
+            data_type = _VARIANT_TO_TYPE.get(variant_type)
+            typed = coerce(value, data_type) if data_type else value
+            self.counters.writes += 1
+            await node.write_value(ua.DataValue(ua.Variant(typed, variant_type)))
+        except ValueError as exc:
+            raise WriteError(f"{point.tag}: {exc}") from None
+        except ua.UaStatusCodeError as exc:
+            self.counters.errors += 1
+            code = ua.StatusCode(exc.code).name if hasattr(exc, "code") else str(exc)
+            raise WriteError(f"{point.tag}: server refused the write: {code}") from None
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            self.counters.errors += 1
+            raise WriteError(f"{point.tag}: write not delivered: {describe_error(exc)}") from None

@@ -1,0 +1,143 @@
+"""Connection supervision shared by the drivers: state, back-off reconnect, COMM_LOST.
+
+A driver subclasses `SupervisedDriver` and implements `_serve()`: connect, call
+`_mark_connected()`, then run until the connection is lost (return or raise). The
+supervisor turns every loss into COMM_LOST on every point, reconnects with bounded
+exponential back-off with jitter, and calls `_serve()` again, which resubscribes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from drivers.model import (
+    ConnectionState,
+    DriverCounters,
+    Point,
+    StateSink,
+    TagUpdate,
+    UpdateSink,
+    comm_lost,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    initial_s: float = 0.5
+    maximum_s: float = 15.0
+    jitter: float = 0.2  # +/- fraction, so many clients do not reconnect in lock-step
+
+    def next_delay(self, current: float) -> float:
+        return min(current * 2, self.maximum_s)
+
+    def jittered(self, delay: float) -> float:
+        return delay * (1 + random.uniform(-self.jitter, self.jitter))
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason a technician can act on (never an empty string)."""
+    text = str(exc).strip()
+    name = type(exc).__name__
+    if isinstance(exc, TimeoutError):
+        return f"timed out ({text})" if text else "timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the PLC/server running and the port right?)"
+    return f"{name}: {text}" if text else name
+
+
+class SupervisedDriver:
+    """Base class: one connection, supervised. Methods run on the io loop."""
+
+    def __init__(self, name: str, backoff: Backoff | None = None) -> None:
+        self.name = name
+        self.state = ConnectionState.CLOSED
+        self.state_detail = ""
+        self.counters = DriverCounters()
+        self._backoff = backoff or Backoff()
+        self._points: list[Point] = []
+        self._on_updates: UpdateSink = lambda updates: None
+        self._on_state: StateSink = lambda name, state, detail: None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, points: Sequence[Point], on_updates: UpdateSink, on_state: StateSink) -> None:
+        self._points = list(points)
+        self._on_updates = on_updates
+        self._on_state = on_state
+        self._task = asyncio.create_task(self._supervise(), name=f"driver:{self.name}")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self._disconnect()
+        self._set_state(ConnectionState.CLOSED, "closed")
+
+    # -- for subclasses ---------------------------------------------------------------
+
+    async def _serve(self) -> None:
+        raise NotImplementedError
+
+    async def _disconnect(self) -> None:
+        """Release the connection; must not raise."""
+
+    def _mark_connected(self, detail: str = "") -> None:
+        self.counters.connects += 1
+        self._set_state(ConnectionState.CONNECTED, detail)
+
+    def _publish(self, updates: Sequence[TagUpdate]) -> None:
+        if updates:
+            self._on_updates(updates)
+
+    # -- supervision -------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        delay = self._backoff.initial_s
+        while True:
+            self._set_state(ConnectionState.CONNECTING, self.state_detail)
+            try:
+                await self._serve()
+                reason = "connection closed by peer"
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure of the peer must end in a reconnect, not a crash
+                reason = describe_error(exc)
+                log.debug("%s: connection error", self.name, exc_info=True)
+            if self.state is ConnectionState.CONNECTED:
+                delay = self._backoff.initial_s
+                self.counters.disconnects += 1
+            self.counters.errors += 1
+            self.counters.last_error = reason
+            await self._disconnect()
+            self._lose(reason)
+            wait = self._backoff.jittered(delay)
+            log.info("%s: %s; reconnecting in %.1f s", self.name, reason, wait)
+            await asyncio.sleep(wait)
+            delay = self._backoff.next_delay(delay)
+
+    def _lose(self, reason: str) -> None:
+        if self.state is not ConnectionState.DOWN:
+            log.warning("%s: connection down: %s", self.name, reason)
+            self._publish([comm_lost(p.tag, reason) for p in self._points])
+        self._set_state(ConnectionState.DOWN, reason)
+
+    def _set_state(self, state: ConnectionState, detail: str) -> None:
+        if (state, detail) == (self.state, self.state_detail):
+            return
+        self.state, self.state_detail = state, detail
+        self._on_state(self.name, state, detail)
+
+
+def option(options: dict[str, Any], key: str, default: float, *, low: float, high: float) -> float:
+    """A numeric connection option, validated, with a message naming the option."""
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ValueError(f"option {key!r} must be a number in {low}..{high}, not {value!r}")
+    return float(value)

@@ -1,0 +1,1 @@
+"""Linewise HMI: the application (runtime, tags, storage, site projects, Qt shell)."""

@@ -1,0 +1,129 @@
+"""The only crossing between the io loop and Qt.
+
+Updates arriving on the io loop are coalesced to the latest value per tag and handed to
+the GUI thread at a bounded rate (default 10 Hz) through ONE queued signal. On the GUI
+side the bridge dispatches each batch only to the bindings of the tags in it, so no
+widget reacts to every update of the plant.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from drivers.model import ConnectionState, TagUpdate
+from hmi.runtime import Runtime
+from hmi.site import TagSpec
+from hmi.tags import WriteRejected
+
+log = logging.getLogger(__name__)
+
+UpdateCallback = Callable[[TagUpdate], None]
+
+
+class Bridge(QObject):
+    """Lives in the GUI thread. Signals are delivered there; names are past tense."""
+
+    updates_delivered = Signal(list)  # list[TagUpdate], coalesced, GUI thread
+    connection_changed = Signal(str, str, str)  # connection, ConnectionState.value, detail
+    write_finished = Signal(str, bool, str)  # tag, succeeded, message
+    _batch_ready = Signal(list)  # emitted on the io thread, queued to the GUI thread
+    _write_done = Signal(str, bool, str)
+
+    def __init__(self, runtime: Runtime, rate_hz: float = 10.0, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runtime = runtime
+        self._interval = 1.0 / rate_hz
+        self._pending: dict[str, TagUpdate] = {}
+        self._lock = threading.Lock()
+        self._flush_scheduled = False
+        self._last_emit = 0.0
+        self._callbacks: dict[str, list[UpdateCallback]] = defaultdict(list)
+        self._batch_ready.connect(self._deliver)
+        self._write_done.connect(self.write_finished)
+        runtime.add_listener(self._on_updates)
+        runtime.add_state_listener(self._on_state)
+
+    # -- GUI thread API ----------------------------------------------------------------------
+
+    def spec(self, tag: str) -> TagSpec:
+        return self.runtime.registry.specs[tag]
+
+    def subscribe(self, tag: str, callback: UpdateCallback) -> None:
+        """Call `callback(update)` on the GUI thread for each delivered update of `tag`;
+        it is called at once with the last known value, if any."""
+        if tag not in self.runtime.registry.specs:
+            raise KeyError(f"unknown tag {tag!r}")
+        self._callbacks[tag].append(callback)
+        last = self.runtime.registry.last(tag)
+        if last is not None:
+            callback(last)
+
+    def unsubscribe(self, tag: str, callback: UpdateCallback) -> None:
+        callbacks = self._callbacks.get(tag, [])
+        if callback in callbacks:
+            callbacks.remove(callback)
+
+    def connection_states(self) -> dict[str, tuple[ConnectionState, str]]:
+        return dict(self.runtime.states)
+
+    def write(self, tag: str, value: Any) -> bool:
+        """Send an operator write. Returns False (and emits write_finished) if it was
+        refused before leaving the HMI; otherwise the result arrives as write_finished."""
+        try:
+            future = self.runtime.write(tag, value)
+        except WriteRejected as exc:
+            self.write_finished.emit(tag, False, str(exc))
+            return False
+        future.add_done_callback(lambda f: self._on_write_done(tag, f))
+        return True
+
+    # -- io thread ---------------------------------------------------------------------------
+
+    def _on_updates(self, updates: Sequence[TagUpdate]) -> None:
+        with self._lock:
+            for update in updates:
+                self._pending[update.tag] = update
+            if self._flush_scheduled or not self._pending:
+                return
+            self._flush_scheduled = True
+        delay = max(0.0, self._last_emit + self._interval - time.monotonic())
+        self.runtime.io.loop.call_later(delay, self._flush)
+
+    def _flush(self) -> None:
+        with self._lock:
+            batch, self._pending = list(self._pending.values()), {}
+            self._flush_scheduled = False
+        self._last_emit = time.monotonic()
+        if batch:
+            self._batch_ready.emit(batch)
+
+    def _on_state(self, name: str, state: ConnectionState, detail: str) -> None:
+        self.connection_changed.emit(name, state.value, detail)
+
+    def _on_write_done(self, tag: str, future: concurrent.futures.Future[None]) -> None:
+        exc = future.exception()
+        if exc is None:
+            self._write_done.emit(tag, True, "written")
+        else:
+            log.warning("write %s failed: %s", tag, exc)
+            self._write_done.emit(tag, False, str(exc))
+
+    # -- GUI thread ----------------------------------------------------------------------------
+
+    @Slot(list)
+    def _deliver(self, batch: list[TagUpdate]) -> None:
+        for update in batch:
+            for callback in list(self._callbacks.get(update.tag, ())):
+                try:
+                    callback(update)
+                except Exception:  # a broken widget must not stop the others updating
+                    log.exception("update callback for %s failed", update.tag)
+        self.updates_delivered.emit(batch)

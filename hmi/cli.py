@@ -1,0 +1,114 @@
+"""`linewise`: the command line. Opens a site (or the demo plant) with or without a window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from hmi.runtime import DemoPlantError, DemoPlantProcess, Runtime
+from hmi.runtime.demo import DEMO_SITE, MODBUS_CONNECTION, OPCUA_CONNECTION
+from hmi.site import Site, SiteError, load_site
+
+log = logging.getLogger("linewise")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="linewise", description="Linewise HMI and supervisory control.")
+    parser.add_argument("--site", type=Path, help="site folder containing site.yaml")
+    parser.add_argument("--demo", action="store_true",
+                        help="start the built-in demo plant (OPC UA + Modbus on 127.0.0.1) and open its site")
+    parser.add_argument("--headless", action="store_true",
+                        help="acquisition and historian only, no window (edge boxes); stop with Ctrl-C/SIGTERM")
+    parser.add_argument("--data-dir", type=Path, help="where the historian is kept (default: per-user data dir)")
+    parser.add_argument("--screenshot", type=Path, metavar="FILE", help="render the main window to a PNG and exit")
+    parser.add_argument("--after", type=float, default=3.0, metavar="SECONDS",
+                        help="with --screenshot: wait this long for live data first (default 3)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    args = parser.parse_args(argv)
+    if args.site is None and not args.demo:
+        parser.error("give --site DIR to open a site, or --demo to run the built-in demo plant")
+    if args.headless and args.screenshot:
+        parser.error("--screenshot needs the window; it cannot be combined with --headless")
+    if args.after < 0:
+        parser.error("--after must be zero or more seconds")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    for noisy in ("asyncua", "pymodbus"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    try:
+        site = load_site(args.site or DEMO_SITE)
+    except SiteError as exc:
+        print(f"linewise: the site project is invalid:\n{exc}", file=sys.stderr)
+        return 2
+    demo = None
+    try:
+        if args.demo:
+            demo = start_demo_plant(site)
+            site = site.with_connection_urls(demo.connection_urls())
+        if args.screenshot:
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        runtime = Runtime(site, args.data_dir)
+        runtime.start()
+        try:
+            if args.headless:
+                return run_headless(runtime)
+            from hmi.ui.app import run_gui  # Qt is only loaded when a window is wanted
+
+            return run_gui(runtime, args.screenshot, args.after)
+        finally:
+            runtime.stop()
+            log.info("stopped; %d samples written to %s", runtime.historian.rows_written, runtime.historian.path)
+    except DemoPlantError as exc:
+        print(f"linewise: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if demo is not None:
+            demo.stop()
+
+
+def start_demo_plant(site: Site) -> DemoPlantProcess:
+    """Start the plant on the demo site's ports, or on free ports if those are taken."""
+    urls = {c.name: c.url for c in site.project.connections}
+    opcua_port = _port(urls.get(OPCUA_CONNECTION))
+    modbus_port = _port(urls.get(MODBUS_CONNECTION))
+    try:
+        plant = DemoPlantProcess(opcua_port, modbus_port)
+        plant.start()
+    except DemoPlantError:
+        log.warning("demo ports %d/%d not available; using free ports", opcua_port, modbus_port)
+        plant = DemoPlantProcess(0, 0)
+        plant.start()
+    return plant
+
+
+def _port(url: str | None) -> int:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).port or 0) if url else 0
+
+
+def run_headless(runtime: Runtime) -> int:
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    log.info("running headless on %s; Ctrl-C or SIGTERM stops", runtime.site.project.name)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("stopping: closing connections and flushing the historian")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The runtime: builds the drivers of a site, feeds the tag registry and the historian.
+
+Public methods are called from the GUI or main thread; everything they touch on the io
+loop is scheduled there. `stop()` closes drivers first, then flushes the historian, so
+nothing acquired is lost on a clean shutdown.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from drivers.model import ConnectionState, Driver, TagUpdate
+from drivers.plugins import plugin_for_url
+from hmi.runtime.io_thread import IoThread
+from hmi.site import Site
+from hmi.storage.historian import Historian
+from hmi.tags import Listener, TagRegistry, WriteRejected
+
+log = logging.getLogger(__name__)
+
+StateListener = Callable[[str, ConnectionState, str], None]
+HISTORY_FILE = "history.sqlite"
+
+
+def default_data_dir(site: Site) -> Path:
+    return Path(platformdirs.user_data_dir("linewise", "Linewise")) / _safe(site.project.name)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "site"
+
+
+class Runtime:
+    def __init__(self, site: Site, data_dir: Path | None = None) -> None:
+        self.site = site
+        self.data_dir = data_dir or default_data_dir(site)
+        self.registry = TagRegistry(site)
+        self.historian = Historian(self.data_dir / HISTORY_FILE)
+        self.io = IoThread()
+        self.drivers: dict[str, Driver] = {}
+        self.states: dict[str, tuple[ConnectionState, str]] = {
+            c.name: (ConnectionState.CONNECTING, "") for c in site.project.connections
+        }
+        self._state_listeners: list[StateListener] = []
+        self._lock = threading.Lock()
+        self._started = False
+
+    # -- lifecycle (caller thread) ------------------------------------------------------------
+
+    def start(self) -> None:
+        self.io.start()
+        try:
+            self.io.run(self._start(), timeout=30)
+        except BaseException:
+            self.io.stop()
+            raise
+        self._started = True
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        try:
+            self.io.run(self._stop(), timeout=30)
+        finally:
+            self.io.stop()
+
+    # -- subscriptions (any thread; listeners are called on the io loop) -------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """Receive every batch of updates (in engineering units) on the io loop."""
+        self.registry.add_listener(listener)
+
+    def add_state_listener(self, listener: StateListener) -> None:
+        with self._lock:
+            self._state_listeners.append(listener)
+
+    # -- operator actions ---------------------------------------------------------------------
+
+    def write(self, tag: str, value: Any) -> concurrent.futures.Future[None]:
+        """Check and send a write. WriteRejected is raised at once for a bad value;
+        the returned future fails with the driver's WriteError if the PLC refuses."""
+        raw = self.registry.prepare_write(tag, value)
+        address = self.site.addresses[tag]
+        driver = self.drivers.get(address.connection)
+        if driver is None:
+            raise WriteRejected(f"{tag}: connection {address.connection!r} is not running")
+        log.info("write %s = %r (raw %r)", tag, value, raw)
+        return self.io.submit(driver.write(self.registry.point(tag), raw))
+
+    # -- io loop ------------------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        await self.historian.start(self.registry.specs)
+        self.registry.add_listener(self.historian.submit)
+        by_connection: dict[str, list[str]] = {}
+        for tag, address in self.site.addresses.items():
+            by_connection.setdefault(address.connection, []).append(tag)
+        for conn in self.site.project.connections:
+            try:
+                plugin = plugin_for_url(conn.url)
+                driver = plugin.create(conn.name, self.site.connection_settings[conn.name])
+            except Exception as exc:  # a broken plugin must not take the other connections down
+                log.exception("connection %s: driver could not be created", conn.name)
+                self._state_changed(conn.name, ConnectionState.DOWN, f"driver failed to load: {exc}")
+                continue
+            self.drivers[conn.name] = driver
+            points = self.registry.points_for(by_connection.get(conn.name, []))
+            await driver.start(points, self._ingest, self._state_changed)
+
+    async def _stop(self) -> None:
+        for name, driver in self.drivers.items():
+            try:
+                await driver.close()
+            except Exception:
+                log.exception("connection %s: close failed", name)
+        self.drivers.clear()
+        await self.historian.close()
+
+    def _ingest(self, updates: Sequence[TagUpdate]) -> None:
+        self.registry.ingest(updates)
+
+    def _state_changed(self, name: str, state: ConnectionState, detail: str) -> None:
+        self.states[name] = (state, detail)
+        with self._lock:
+            listeners = list(self._state_listeners)
+        for listener in listeners:
+            try:
+                listener(name, state, detail)
+            except Exception:
+                log.exception("state listener failed")

@@ -1,0 +1,126 @@
+"""The site project schema (pydantic). `schema_version` lets later releases migrate files."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from drivers.plugins import AddressError, parse_tag_address
+from drivers.values import DataType
+
+SCHEMA_VERSION = 1
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Range(Strict):
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        return self
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+class Scaling(Strict):
+    """Linear scaling raw -> engineering units: raw_low..raw_high maps to eng_low..eng_high."""
+
+    raw_low: float
+    raw_high: float
+    eng_low: float
+    eng_high: float
+
+    @model_validator(mode="after")
+    def _not_degenerate(self) -> Scaling:
+        if self.raw_low == self.raw_high:
+            raise ValueError("raw_low and raw_high must differ")
+        return self
+
+    def to_eng(self, raw: float) -> float:
+        return self.eng_low + (raw - self.raw_low) * (self.eng_high - self.eng_low) / (self.raw_high - self.raw_low)
+
+    def to_raw(self, eng: float) -> float:
+        return self.raw_low + (eng - self.eng_low) * (self.raw_high - self.raw_low) / (self.eng_high - self.eng_low)
+
+
+class ConnectionSpec(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    url: str
+    description: str = ""
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class TagSpec(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    address: str
+    data_type: DataType = DataType.FLOAT64
+    units: str = ""
+    description: str = ""
+    decimals: int = Field(default=2, ge=0, le=9)
+    range: Range | None = None  # display range of bars and trends (EURange)
+    normal: Range | None = None  # the normal operating band, drawn on analog indicators
+    limits: Range | None = None  # writes outside are refused before they reach the PLC
+    scaling: Scaling | None = None
+    writable: bool = False
+    on_text: str = "ON"
+    off_text: str = "OFF"
+
+    @field_validator("address")
+    @classmethod
+    def _address_parses(cls, value: str) -> str:
+        try:
+            parse_tag_address(value)
+        except AddressError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class WidgetSpec(Strict):
+    type: Literal["value", "level", "state", "setpoint", "trend"]
+    tag: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    label: str = ""
+    abnormal_when: bool | None = None  # for state widgets: which state is abnormal
+    span_s: float = Field(default=300.0, gt=0, le=7 * 86400)
+
+    @model_validator(mode="after")
+    def _has_tags(self) -> WidgetSpec:
+        if self.type == "trend":
+            if not self.tags:
+                raise ValueError("a trend needs 'tags': a list of tag names")
+        elif not self.tag:
+            raise ValueError(f"a {self.type} widget needs 'tag'")
+        return self
+
+    def tag_names(self) -> list[str]:
+        return list(self.tags) if self.type == "trend" else [self.tag or ""]
+
+
+class PanelSpec(Strict):
+    title: str
+    widgets: list[WidgetSpec]
+    column: int = Field(default=0, ge=0, le=7)
+
+
+class ScreenSpec(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    title: str
+    panels: list[PanelSpec]
+
+
+class SiteProject(Strict):
+    schema_version: Literal[1]
+    name: str
+    description: str = ""
+    connections: list[ConnectionSpec]
+    tags: list[TagSpec]
+    screens: list[ScreenSpec] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Local storage: the historian (SQLite via SQLAlchemy)."""

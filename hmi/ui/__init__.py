@@ -1,0 +1,1 @@
+"""The Qt shell: main window, screens built from the site project."""

@@ -1,0 +1,65 @@
+"""Runs the Qt application on a started runtime: theme, window, screenshot mode."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from hmi.bridge import Bridge
+from hmi.runtime import Runtime
+from hmi.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+THEME = Path(__file__).resolve().parents[2] / "resources" / "theme" / "linewise.qss"
+
+
+def application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Linewise")
+    app.setStyle("Fusion")
+    app.setStyleSheet(THEME.read_text(encoding="utf-8"))
+    return app  # type: ignore[return-value]
+
+
+def run_gui(runtime: Runtime, screenshot: Path | None = None, after_s: float = 3.0) -> int:
+    """Show the main window until it is closed (or, with `screenshot`, save a PNG and quit)."""
+    app = application()
+    bridge = Bridge(runtime)
+    window = MainWindow(bridge)
+    window.show()
+    exit_code = 0
+    if screenshot is not None:
+        def save() -> None:
+            nonlocal exit_code
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            if window.grab().save(str(screenshot)):
+                log.info("screenshot saved to %s", screenshot)
+                print(f"screenshot saved to {screenshot}")
+            else:
+                print(f"error: could not write {screenshot}", file=sys.stderr)
+                exit_code = 1
+            window.close()
+
+        QTimer.singleShot(int(after_s * 1000), save)
+    # Let Ctrl-C and SIGTERM close the window cleanly: Python only sees signals when the
+    # interpreter runs, so a timer wakes it periodically.
+    previous = {sig: signal.signal(sig, lambda *_: window.close()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    try:
+        app.exec()
+    finally:
+        wake.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        window.deleteLater()
+        bridge.deleteLater()
+        app.processEvents()
+    return exit_code

@@ -1,0 +1,72 @@
+"""The main window: header (site, screen title, clock), the screen, connection status bar."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+
+from hmi.bridge import Bridge
+from hmi.ui.screen import Screen
+from widgets.connection_status import ConnectionStatus
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, bridge: Bridge) -> None:
+        super().__init__()
+        self.bridge = bridge
+        project = bridge.runtime.site.project
+        self.setWindowTitle(f"Linewise — {project.name}")
+        self.resize(1366, 768)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        header = QWidget(central)
+        header.setObjectName("header")
+        header_layout = QHBoxLayout(header)
+        header_layout.setContentsMargins(10, 4, 10, 4)
+        self.site_label = QLabel(project.name, header)
+        self.site_label.setObjectName("siteName")
+        self.title_label = QLabel(header)
+        self.title_label.setObjectName("screenTitle")
+        self.clock = QLabel(header)
+        self.clock.setObjectName("clock")
+        header_layout.addWidget(self.site_label)
+        header_layout.addStretch(1)
+        header_layout.addWidget(self.title_label)
+        header_layout.addStretch(1)
+        header_layout.addWidget(self.clock)
+        layout.addWidget(header)
+        self.stack = QStackedWidget(central)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.screens: dict[str, Screen] = {}
+        for spec in project.screens:
+            screen = Screen(bridge, spec, self.stack)
+            self.screens[spec.name] = screen
+            self.stack.addWidget(screen)
+        if project.screens:
+            self.show_screen(project.screens[0].name)
+        self.connection_status = ConnectionStatus(bridge, self)
+        self.statusBar().addPermanentWidget(self.connection_status)
+        self.statusBar().showMessage(f"Site: {bridge.runtime.site.folder}   History: {bridge.runtime.data_dir}")
+        self._clock_timer = QTimer(self)
+        self._clock_timer.timeout.connect(self._tick)
+        self._clock_timer.start(1000)
+        self._tick()
+
+    def show_screen(self, name: str) -> None:
+        screen = self.screens[name]
+        self.stack.setCurrentWidget(screen)
+        self.title_label.setText(screen.spec.title)
+
+    def _tick(self) -> None:
+        self.clock.setText(time.strftime("%Y-%m-%d  %H:%M:%S"))
+
+    def closeEvent(self, event) -> None:
+        self._clock_timer.stop()
+        for screen in self.screens.values():
+            screen.release()
+        super().closeEvent(event)

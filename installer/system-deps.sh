@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the few system libraries Qt (PySide6 wheels) and the Cython build need, when
+# they are missing and we can (root + apt). Otherwise it says exactly what to install.
+set -u
+declare -A LIBS=(
+  [libGL.so.1]=libgl1 [libEGL.so.1]=libegl1 [libfontconfig.so.1]=libfontconfig1
+  [libxkbcommon.so.0]=libxkbcommon0 [libglib-2.0.so.0]=libglib2.0-0 [libdbus-1.so.3]=libdbus-1-3
+)
+missing=()
+for lib in "${!LIBS[@]}"; do
+  ldconfig -p 2>/dev/null | grep -q "$lib" || missing+=("${LIBS[$lib]}")
+done
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing system packages: ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null && exit 0
+fi
+echo "Linewise needs these system packages (Debian/Ubuntu names): ${missing[*]}" >&2
+echo "Install them with: sudo apt-get install ${missing[*]}" >&2
+exit 1
