@@ -56,15 +56,13 @@ class Bridge(QObject):
     def spec(self, tag: str) -> TagSpec:
         return self.runtime.registry.specs[tag]
 
-    def subscribe(self, tag: str, callback: UpdateCallback) -> None:
-        """Call `callback(update)` on the GUI thread for each delivered update of `tag`;
-        it is called at once with the last known value, if any."""
+    def subscribe(self, tag: str, callback: UpdateCallback) -> TagUpdate | None:
+        """Call `callback(update)` on the GUI thread for each delivered update of `tag`.
+        Returns the last known update (or None) so a new widget can show it at once."""
         if tag not in self.runtime.registry.specs:
             raise KeyError(f"unknown tag {tag!r}")
         self._callbacks[tag].append(callback)
-        last = self.runtime.registry.last(tag)
-        if last is not None:
-            callback(last)
+        return self.runtime.registry.last(tag)
 
     def unsubscribe(self, tag: str, callback: UpdateCallback) -> None:
         callbacks = self._callbacks.get(tag, [])

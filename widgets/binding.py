@@ -18,9 +18,8 @@ class TagBinding:
         self.bridge = bridge
         self.tag = tag
         self.spec: TagSpec = bridge.spec(tag)
-        self.last: TagUpdate | None = None
         self._on_update = on_update
-        bridge.subscribe(tag, self._update)
+        self.last: TagUpdate | None = bridge.subscribe(tag, self._update)
 
     def _update(self, update: TagUpdate) -> None:
         self.last = update

@@ -23,13 +23,37 @@ from widgets.binding import TagBinding
 from widgets.style import FIELD, TEXT_DIM, TREND_PENS
 
 
+def hold_last_value(t: np.ndarray, y: np.ndarray, latest: tuple[float, float] | None,
+                    now: float, start: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Extend the line to `now` at the last good value.
+
+    Servers report by exception: a steady setpoint sends one sample and then nothing, and
+    it must still be drawn as a line up to the present. A bad last sample (NaN) is not held.
+    """
+    if latest is None or math.isnan(latest[1]) or latest[0] >= now:
+        return t, y
+    if len(t) == 0 and start is not None:  # unchanged since before the window opened
+        return np.array([start, now]), np.array([latest[1], latest[1]])
+    return np.append(t, now), np.append(y, latest[1])
+
+
 class TrendPen:
-    def __init__(self, binding: TagBinding, curve: pg.PlotDataItem, capacity: int) -> None:
-        self.binding = binding
-        self.curve = curve
+    """One tag on the trend: its ring buffer, its curve, and the binding that feeds them."""
+
+    def __init__(self, bridge: Bridge, tag: str, plot: pg.PlotWidget, color: str, capacity: int) -> None:
         self.buffer = ext.RingBuffer(capacity)
+        spec = bridge.spec(tag)
+        label = spec.description or tag
+        name = f"{label} [{spec.units}]" if spec.units else label
+        self.curve = plot.plot(name=name, pen=pg.mkPen(color, width=2), connect="finite")
+        self.binding = TagBinding(bridge, tag, self.append)
+        if self.binding.last is not None:
+            self.append(self.binding.last)
 
     def append(self, update: TagUpdate) -> None:
+        latest = self.buffer.latest()
+        if latest is not None and update.source_ts <= latest[0]:
+            return  # already drawn, or a PLC clock that stepped back: the buffer stays sorted
         value = update.value
         good = update.quality is Quality.GOOD and isinstance(value, int | float)
         y = float(value) if good else math.nan
@@ -53,14 +77,7 @@ class LiveTrend(QWidget):
         legend.setBrush(pg.mkBrush(228, 228, 228, 200))
         self.pens: dict[str, TrendPen] = {}
         for index, tag in enumerate(tags):
-            binding = TagBinding(bridge, tag, lambda update, t=tag: self.pens[t].append(update))
-            spec = binding.spec
-            name = f"{binding.label} [{spec.units}]" if spec.units else binding.label
-            curve = self.plot.plot(name=name, pen=pg.mkPen(TREND_PENS[index % len(TREND_PENS)], width=2),
-                                   connect="finite")
-            self.pens[tag] = TrendPen(binding, curve, capacity)
-            if binding.last is not None:
-                self.pens[tag].append(binding.last)
+            self.pens[tag] = TrendPen(bridge, tag, self.plot, TREND_PENS[index % len(TREND_PENS)], capacity)
         units = {p.binding.spec.units for p in self.pens.values()}
         if len(units) == 1:
             self.plot.setLabel("left", units.pop())
@@ -85,6 +102,7 @@ class LiveTrend(QWidget):
             t, y = pen.buffer.window(start, now)
             if len(t) > 2 * bins:
                 t, y = ext.minmax_decimate(t, y, bins)
+            t, y = hold_last_value(t, y, pen.buffer.latest(), now, start)
             pen.curve.setData(t, y)
         self.plot.setXRange(start, now, padding=0)
 

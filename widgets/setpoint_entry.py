@@ -58,6 +58,8 @@ class SetpointEntry(QFrame):
         bridge.write_finished.connect(self._on_write_finished)
         if self.binding.last is None:
             self._show_quality(None)
+        else:
+            self._show(self.binding.last)
 
     def submit(self) -> None:
         if self.entry is not None:

@@ -30,6 +30,8 @@ class StateIndicator(QFrame):
         self.caption.setText(label or self.binding.label)
         if self.binding.last is None:
             self._paint("COMM", BAD_DATA.name(), "white")
+        else:
+            self._show(self.binding.last)
 
     def is_abnormal(self) -> bool:
         last = self.binding.last

@@ -30,6 +30,7 @@ class ValueDisplay(QFrame):
         self.badge.setObjectName("qualityBadge")
         row = QHBoxLayout()
         row.addWidget(self.value_label, 1)
+        row.addSpacing(4)
         row.addWidget(self.units_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
@@ -42,6 +43,8 @@ class ValueDisplay(QFrame):
         self.units_label.setText(self.binding.spec.units)
         if self.binding.last is None:
             self._show_quality(None)
+        else:
+            self._show(self.binding.last)
 
     def _show(self, update: TagUpdate) -> None:
         if update.value is not None:

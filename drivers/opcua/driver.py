@@ -78,6 +78,7 @@ class OpcUaDriver(SupervisedDriver):
                         watchdog_intervall=self.settings.watchdog_s)
         client.name = client.description = "Linewise HMI"
         client.application_uri = "urn:linewise:hmi"
+        client.session_timeout = 60_000  # ms; servers cap long timeouts and warn about it
         client.connection_lost_callback = self._on_connection_lost
         self._client = client
         self._lost.clear()
