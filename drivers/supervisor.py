@@ -49,6 +49,8 @@ def describe_error(exc: BaseException) -> str:
         return f"timed out ({text})" if text else "timed out"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is the PLC/server running and the port right?)"
+    if type(exc) is ConnectionError and text:  # our own drivers' messages are already phrased for people
+        return text
     return f"{name}: {text}" if text else name
 
 

@@ -36,7 +36,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--screenshot needs the window; it cannot be combined with --headless")
     if args.after < 0:
         parser.error("--after must be zero or more seconds")
+    if not (args.headless or args.screenshot) and not has_display():
+        parser.error("no display to open a window on (DISPLAY/WAYLAND_DISPLAY unset): use --headless for "
+                     "acquisition only, or --screenshot FILE to render offscreen")
     return args
+
+
+def has_display() -> bool:
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def main(argv: list[str] | None = None) -> int:

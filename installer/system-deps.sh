@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Installs the few system libraries Qt (PySide6 wheels) and the Cython build need, when
 # they are missing and we can (root + apt). Otherwise it says exactly what to install.
+# The libxcb-* ones are for a real window on X11 (`make run`); tests and screenshots run
+# offscreen without them, but a fresh desktop machine needs them to open the HMI.
 set -u
 declare -A LIBS=(
   [libGL.so.1]=libgl1 [libEGL.so.1]=libegl1 [libfontconfig.so.1]=libfontconfig1
   [libxkbcommon.so.0]=libxkbcommon0 [libglib-2.0.so.0]=libglib2.0-0 [libdbus-1.so.3]=libdbus-1-3
+  [libxkbcommon-x11.so.0]=libxkbcommon-x11-0 [libxcb-icccm.so.4]=libxcb-icccm4
+  [libxcb-keysyms.so.1]=libxcb-keysyms1 [libxcb-cursor.so.0]=libxcb-cursor0 [libxcb-image.so.0]=libxcb-image0
+  [libxcb-render-util.so.0]=libxcb-render-util0 [libxcb-shape.so.0]=libxcb-shape0
+  [libxcb-randr.so.0]=libxcb-randr0 [libxcb-xkb.so.1]=libxcb-xkb1
 )
 missing=()
 for lib in "${!LIBS[@]}"; do

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import time
 
 import pytest
+
+from tests.support import running_timers
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
@@ -31,7 +32,6 @@ def no_leaked_qt_objects(request):
     yield
     if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
         return
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
@@ -41,13 +41,5 @@ def no_leaked_qt_objects(request):
         app.processEvents()
     visible = [w for w in app.topLevelWidgets() if w.isVisible()]
     assert not visible, f"test left windows open: {[type(w).__name__ for w in visible]}"
-    gc.collect()
-    running = []
-    for obj in gc.get_objects():
-        if isinstance(obj, QTimer):
-            try:
-                if obj.isActive():
-                    running.append(obj)
-            except RuntimeError:  # the C++ object is already deleted
-                pass
-    assert not running, f"test left {len(running)} QTimer(s) running"
+    assert not running_timers(app), "test left QTimer(s) running"
+

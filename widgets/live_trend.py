@@ -52,7 +52,7 @@ class TrendPen:
 
     def append(self, update: TagUpdate) -> None:
         latest = self.buffer.latest()
-        if latest is not None and update.source_ts <= latest[0]:
+        if not math.isfinite(update.source_ts) or (latest is not None and update.source_ts <= latest[0]):
             return  # already drawn, or a PLC clock that stepped back: the buffer stays sorted
         value = update.value
         good = update.quality is Quality.GOOD and isinstance(value, int | float)
@@ -81,6 +81,10 @@ class LiveTrend(QWidget):
         units = {p.binding.spec.units for p in self.pens.values()}
         if len(units) == 1:
             self.plot.setLabel("left", units.pop())
+            ranges = [p.binding.spec.range for p in self.pens.values()]
+            if all(ranges):  # ISA-101: a fixed engineering scale, so magnitude reads at a glance
+                self.plot.setYRange(min(r.low for r in ranges), max(r.high for r in ranges), padding=0.02)
+                self.plot.getPlotItem().getViewBox().setMouseEnabled(x=False, y=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)

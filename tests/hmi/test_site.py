@@ -101,7 +101,7 @@ def test_bad_connection_option_is_named(tmp_path):
 
 
 def test_missing_site_file(tmp_path):
-    with pytest.raises(SiteError, match="no site.yaml"):
+    with pytest.raises(SiteError, match=r"no site\.yaml"):
         load_site(tmp_path / "nowhere")
 
 

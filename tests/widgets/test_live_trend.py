@@ -16,7 +16,7 @@ def test_a_steady_value_is_drawn_up_to_now():
 
 
 def test_a_bad_last_sample_is_not_held():
-    t, y = hold_last_value(np.array([10.0, 20.0]), np.array([2.5, math.nan]), (20.0, math.nan), now=70.0)
+    t, _ = hold_last_value(np.array([10.0, 20.0]), np.array([2.5, math.nan]), (20.0, math.nan), now=70.0)
     assert len(t) == 2
 
 

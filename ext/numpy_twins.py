@@ -1,0 +1,240 @@
+"""Pure NumPy versions of the kernels in ``_kernels.pyx``.
+
+These are the reference semantics: the compiled kernels must give the same results (tests/ext compares
+minmax_decimate output bit for bit) and raise the same errors, using the helpers below. They are also what
+runs when the extension is not built, so they stay vectorised: no Python loop over samples or bins.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+NONFINITE_T_MESSAGE = "t must be finite: a NaN or inf timestamp has no place on a time axis"
+
+
+def as_1d_float64(a: object, name: str) -> np.ndarray:
+    """Return ``a`` as a 1-D float64 array (no copy when it already is one); ValueError otherwise."""
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    return arr
+
+
+def check_series(t: object, y: object) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a (t, y) pair as two 1-D float64 arrays of the same length."""
+    t_arr = as_1d_float64(t, "t")
+    y_arr = as_1d_float64(y, "y")
+    if t_arr.shape[0] != y_arr.shape[0]:
+        raise ValueError(f"t and y must have the same length, got {t_arr.shape[0]} and {y_arr.shape[0]}")
+    return t_arr, y_arr
+
+
+def check_n_bins(n_bins: int) -> int:
+    """Return ``n_bins`` as an int >= 1; TypeError for non-integers, ValueError below 1."""
+    n = operator.index(n_bins)
+    if n < 1:
+        raise ValueError(f"n_bins must be >= 1, got {n}")
+    return n
+
+
+def bin_scale(t0: float, t1: float, n_bins: int) -> float:
+    """Factor mapping ``t - t0`` to a bin position, or 0.0 when [t0, t1] cannot be split into bins.
+
+    That is the case for an empty or reversed span, and for spans so large (overflow to inf) or so small
+    (``n_bins / span`` overflows) that the product would be inf or NaN; everything then goes to bin 0.
+    Shared by both implementations so that they agree on every bin edge.
+    """
+    span = float(t1) - float(t0)
+    if not span > 0.0:
+        return 0.0
+    scale = n_bins / span
+    return scale if math.isfinite(scale) else 0.0
+
+
+def minmax_decimate(t: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Reduce a series to the points that matter when drawn ``n_bins`` pixels wide.
+
+    [t[0], t[-1]] is split into ``n_bins`` equal bins; sample i falls in bin
+    ``clip(floor((t[i] - t[0]) * (n_bins / (t[-1] - t[0]))), 0, n_bins - 1)``. For each run of consecutive
+    samples in the same bin the output keeps, in input order and without duplicates:
+
+    - the first sample holding the minimum and the first holding the maximum of the non-NaN values
+      (±inf count as values: they are real extremes);
+    - the first NaN sample, if any, so that the gap still breaks the line under pyqtgraph's
+      ``connect="finite"``. A run with only NaN samples therefore yields one NaN point.
+
+    With ascending t (the contract) a run is a bin, so the output has at most ``2 * n_bins`` points, or
+    ``3 * n_bins`` if y has NaN. Descending steps in t are tolerated (a clock stepping back is a real event):
+    each run is reduced on its own, so the output is still a subsequence of the input and never longer.
+
+    The output is always a pair of new float64 arrays holding a subsequence of the input samples; when
+    ``len(t) <= 2 * n_bins`` it is simply a copy of the input.
+
+    Raises ValueError if t or y is not 1-D, their lengths differ, ``n_bins < 1`` or t is not finite.
+    """
+    t_arr, y_arr = check_series(t, y)
+    n_bins = check_n_bins(n_bins)
+    if not np.isfinite(t_arr).all():
+        raise ValueError(NONFINITE_T_MESSAGE)
+    n = t_arr.shape[0]
+    if n <= 2 * n_bins:
+        return t_arr.copy(), y_arr.copy()
+
+    scale = bin_scale(t_arr[0], t_arr[-1], n_bins)
+    if scale == 0.0:
+        starts = np.zeros(1, dtype=np.intp)
+    else:
+        with np.errstate(over="ignore"):  # only out-of-range times (t not ascending) overflow; clipped
+            pos = np.subtract(t_arr, t_arr[0])
+            pos *= scale
+        np.clip(pos, 0.0, n_bins - 1, out=pos)
+        bins = pos.astype(np.intp)
+        del pos
+        starts = np.flatnonzero(bins[1:] != bins[:-1]) + 1
+        starts = np.concatenate(([0], starts)).astype(np.intp, copy=False)
+    lengths = np.diff(starts, append=n)
+
+    picks = [_first_nan(y_arr, starts, lengths)]
+    lo = np.fmin.reduceat(y_arr, starts)  # fmin/fmax skip NaN; a run with no number gives NaN
+    hi = np.fmax.reduceat(y_arr, starts)
+    has_value = ~np.isnan(lo)
+    for extreme in (lo, hi):
+        picks.append(_first_equal(y_arr, extreme, starts, lengths)[has_value])
+    idx = np.unique(np.concatenate(picks))  # runs are index ranges, so sorting gives per-run time order
+    return t_arr[idx], y_arr[idx]
+
+
+def _first_nan(y: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Index of the first NaN of each run that has one."""
+    nan_at = np.flatnonzero(np.isnan(y))
+    if nan_at.size == 0:
+        return nan_at
+    j = np.searchsorted(nan_at, starts)
+    candidate = nan_at[np.minimum(j, nan_at.size - 1)]
+    inside = (j < nan_at.size) & (candidate < starts + lengths)
+    return candidate[inside]
+
+
+def _first_equal(y: np.ndarray, per_run: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """For each run, the index of the first sample equal to the run's value in ``per_run``.
+
+    Runs whose value is NaN match nothing; their entry is garbage and the caller masks it out.
+    """
+    hits = np.flatnonzero(y == np.repeat(per_run, lengths))
+    if hits.size == 0:
+        return np.zeros(starts.shape[0], dtype=np.intp)
+    return hits[np.minimum(np.searchsorted(hits, starts), hits.size - 1)]
+
+
+def nan_aware_minmax(y: np.ndarray) -> tuple[float, float]:
+    """Min and max of the finite values of y, for autoscaling; (nan, nan) when there are none.
+
+    ±inf are skipped as well as NaN: an axis range cannot extend to infinity.
+    """
+    y_arr = as_1d_float64(y, "y")
+    finite = y_arr[np.isfinite(y_arr)]
+    if finite.size == 0:
+        return float("nan"), float("nan")
+    return float(finite.min()), float(finite.max())
+
+
+class RingBuffer:
+    """Fixed-capacity store for a live (t, y) series; once full, new samples overwrite the oldest.
+
+    Storage is two preallocated float64 arrays and a write index, so ``append`` costs only the copy of the
+    batch, whatever the capacity. Times must be finite and non-decreasing across appends: ``window`` relies
+    on that to binary-search, so ``append`` rejects a batch that breaks it (the buffer is left unchanged)
+    rather than let later windows go silently wrong. A source whose clock steps back must ``clear()`` first.
+
+    Not thread-safe: append and read from the same thread (e.g. marshal driver batches to the GUI thread).
+    """
+
+    __slots__ = ("_head", "_size", "_t", "_y")
+
+    def __init__(self, capacity: int) -> None:
+        capacity = operator.index(capacity)
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1, got {capacity}")
+        self._t = np.empty(capacity, dtype=np.float64)
+        self._y = np.empty(capacity, dtype=np.float64)
+        self._head = 0  # where the next sample goes
+        self._size = 0
+
+    @property
+    def capacity(self) -> int:
+        """Maximum number of samples kept."""
+        return self._t.shape[0]
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, t: np.ndarray, y: np.ndarray) -> None:
+        """Append a batch; if it is larger than the capacity only its last ``capacity`` samples are kept.
+
+        Raises ValueError (and appends nothing) if the arrays are not a valid series, if a time is not
+        finite, or if times decrease within the batch or relative to the latest stored sample.
+        """
+        t_arr, y_arr = check_series(t, y)
+        m = t_arr.shape[0]
+        if m == 0:
+            return
+        if not np.isfinite(t_arr).all():
+            raise ValueError(NONFINITE_T_MESSAGE)
+        if (t_arr[1:] < t_arr[:-1]).any():
+            raise ValueError("t must be non-decreasing within a batch")
+        if self._size and t_arr[0] < self._t[self._head - 1]:
+            raise ValueError(
+                f"t must not go back in time: batch starts at {t_arr[0]!r}, latest sample is at "
+                f"{self._t[self._head - 1]!r}"
+            )
+
+        cap = self.capacity
+        if m >= cap:
+            self._t[:] = t_arr[m - cap :]
+            self._y[:] = y_arr[m - cap :]
+            self._head = 0
+            self._size = cap
+            return
+        first = min(m, cap - self._head)  # part that fits before the end of the arrays, then wrap
+        self._t[self._head : self._head + first] = t_arr[:first]
+        self._y[self._head : self._head + first] = y_arr[:first]
+        self._t[: m - first] = t_arr[first:]
+        self._y[: m - first] = y_arr[first:]
+        self._head = (self._head + m) % cap
+        self._size = min(self._size + m, cap)
+
+    def window(self, t_start: float, t_end: float) -> tuple[np.ndarray, np.ndarray]:
+        """Samples with ``t_start <= t <= t_end``, oldest first, as new contiguous arrays."""
+        t_start, t_end = float(t_start), float(t_end)
+        if not t_start <= t_end:  # also NaN bounds, for which searchsorted would mislead
+            return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64)
+        parts_t: list[np.ndarray] = []
+        parts_y: list[np.ndarray] = []
+        for lo, hi in self._segments():
+            seg = self._t[lo:hi]
+            a = int(np.searchsorted(seg, t_start, side="left"))
+            b = int(np.searchsorted(seg, t_end, side="right"))
+            parts_t.append(seg[a:b])
+            parts_y.append(self._y[lo + a : lo + b])
+        return np.concatenate(parts_t), np.concatenate(parts_y)
+
+    def latest(self) -> tuple[float, float] | None:
+        """The newest (t, y), or None when empty."""
+        if self._size == 0:
+            return None
+        return float(self._t[self._head - 1]), float(self._y[self._head - 1])
+
+    def clear(self) -> None:
+        """Drop all samples, keeping the allocated storage."""
+        self._head = 0
+        self._size = 0
+
+    def _segments(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The stored samples as two index ranges into the arrays, oldest first (the second may be empty)."""
+        cap = self.capacity
+        start = (self._head - self._size) % cap
+        end = min(start + self._size, cap)
+        return (start, end), (0, self._size - (end - start))
