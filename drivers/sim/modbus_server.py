@@ -21,16 +21,15 @@ for another device id answer exception 0x0B (gateway target failed to respond), 
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from drivers.sim.plant_model import PlantModel
+from drivers.sim.quiet import logger_silenced
 
 DEVICE_ID = 1
 COIL_COUNT = 2
@@ -79,18 +78,6 @@ def encode_holding_registers(model: PlantModel) -> list[int]:
     return [*_float_regs(model.pump_speed_sp), _scaled_u16(model.level_sp, 100)]
 
 
-@contextlib.contextmanager
-def _logger_silenced(name: str) -> Iterator[None]:
-    """Mute a library logger around a call whose failure we report ourselves, in one line."""
-    logger = logging.getLogger(name)
-    previous = logger.disabled
-    logger.disabled = True
-    try:
-        yield
-    finally:
-        logger.disabled = previous
-
-
 class PlantModbusServer:
     """Serves a :class:`PlantModel` over Modbus TCP. Values are read live, so no publish step."""
 
@@ -134,7 +121,7 @@ class PlantModbusServer:
         )
         server = ModbusTcpServer(context=[device, others], address=(self._host, self._port))
         try:
-            with _logger_silenced("pymodbus.logging"):
+            with logger_silenced("pymodbus.logging"):
                 await server.serve_forever(background=True)
         except RuntimeError as exc:
             await server.shutdown()

@@ -13,10 +13,8 @@ anonymous logins; nothing else about the server is switched off.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +22,7 @@ from typing import Any
 from asyncua import Node, Server, ua
 
 from drivers.sim.plant_model import FIELDS, PlantModel
+from drivers.sim.quiet import logger_silenced
 
 NAMESPACE_URI = "urn:linewise:demo-plant"
 APPLICATION_URI = "urn:linewise:demo-plant:server"
@@ -88,18 +87,6 @@ def unece_unit_id(code: str) -> int:
     return unit_id
 
 
-@contextlib.contextmanager
-def _logger_silenced(name: str) -> Iterator[None]:
-    """Mute a library logger around a call whose failure we report ourselves, in one line."""
-    logger = logging.getLogger(name)
-    previous = logger.disabled
-    logger.disabled = True
-    try:
-        yield
-    finally:
-        logger.disabled = previous
-
-
 class PlantOpcUaServer:
     """Serves a :class:`PlantModel` over OPC UA; call :meth:`publish` after each model step."""
 
@@ -148,7 +135,7 @@ class PlantOpcUaServer:
         await self._build_address_space(server)
         _report_write_refusals_per_operation(server)
         try:
-            with _logger_silenced("asyncua.server.server"):
+            with logger_silenced("asyncua.server.server"):
                 await server.start()
         except OSError as exc:
             # asyncio's message repeats the address; keep just the reason after it
