@@ -91,6 +91,10 @@ class WriteError(DriverError):
     """A write was refused by the device or could not be delivered."""
 
 
+class TrustError(DriverError):
+    """The peer's certificate is not trusted (or not valid); the message says how to trust it."""
+
+
 UpdateSink = Callable[[Sequence[TagUpdate]], None]
 StateSink = Callable[[str, ConnectionState, str], None]
 

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -31,15 +32,16 @@ class DriverPlugin:
     """One protocol: the tag scheme, the connection URL schemes, and two factories.
 
     `parse_address(path, query)` turns the part of a tag URI after the connection name
-    into an immutable address object, raising AddressError. `settings(url, options)`
+    into an immutable address object, raising AddressError. `settings(url, options, site_folder)`
     validates a connection's URL and options when the site loads (ValueError naming the
-    option); `create(name, settings)` builds the connection's driver at run time.
+    option; files named in options are relative to the site folder); `create(name, settings)`
+    builds the connection's driver at run time.
     """
 
     scheme: str
     url_schemes: tuple[str, ...]
     parse_address: Callable[[str, Mapping[str, str]], Any]
-    settings: Callable[[str, Mapping[str, Any]], Any]
+    settings: Callable[[str, Mapping[str, Any], Path], Any]
     create: Callable[[str, Any], Driver]
 
 

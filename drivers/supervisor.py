@@ -18,6 +18,7 @@ from typing import Any
 from drivers.model import (
     ConnectionState,
     DriverCounters,
+    DriverError,
     Point,
     StateSink,
     TagUpdate,
@@ -45,6 +46,8 @@ def describe_error(exc: BaseException) -> str:
     """A one-line reason a technician can act on (never an empty string)."""
     text = str(exc).strip()
     name = type(exc).__name__
+    if isinstance(exc, DriverError) and text:  # our own messages are already phrased for people
+        return text
     if isinstance(exc, TimeoutError):
         return f"timed out ({text})" if text else "timed out"
     if isinstance(exc, ConnectionRefusedError):

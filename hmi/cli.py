@@ -18,7 +18,9 @@ log = logging.getLogger("linewise")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="linewise", description="Linewise HMI and supervisory control.")
+    parser = argparse.ArgumentParser(prog="linewise", description="Linewise HMI and supervisory control.",
+                                     epilog="Certificates: `linewise pki {list,trust,untrust} --site DIR` "
+                                            "(see `linewise pki --help`).")
     parser.add_argument("--site", type=Path, help="site folder containing site.yaml")
     parser.add_argument("--demo", action="store_true",
                         help="start the built-in demo plant (OPC UA + Modbus on 127.0.0.1) and open its site")
@@ -49,6 +51,11 @@ def has_display() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["pki"]:
+        from hmi.pki_cli import pki_main
+
+        return pki_main(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     for noisy in ("asyncua", "pymodbus"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from drivers.mem.driver import MemDriver, parse_mem_address
@@ -10,7 +11,7 @@ from drivers.model import Driver
 from drivers.plugins import AddressError, DriverPlugin
 
 
-def _settings(url: str, options: Mapping[str, Any]) -> None:
+def _settings(url: str, options: Mapping[str, Any], site_folder: Path) -> None:
     if not url.startswith("mem://"):
         raise AddressError(f"memory connection URL {url!r} must start with mem://")
     if options:

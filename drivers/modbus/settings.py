@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +24,7 @@ class ModbusSettings:
     backoff: Backoff = field(default_factory=Backoff)
 
 
-def modbus_settings(url: str, options: Mapping[str, Any]) -> ModbusSettings:
+def modbus_settings(url: str, options: Mapping[str, Any], site_folder: Path | None = None) -> ModbusSettings:
     parts = urlsplit(url)
     if parts.scheme not in ("modbus", "modbus+tcp") or not parts.hostname:
         raise AddressError(f"Modbus connection URL {url!r} must look like modbus://host:502")

@@ -18,6 +18,7 @@ from asyncua.common.subscription import DataChangeEvent, Subscription
 
 from drivers.model import Point, Quality, TagUpdate, WriteError
 from drivers.opcua.address import OpcUaAddress
+from drivers.opcua.session import authenticate, explain_refusal, new_client, secure
 from drivers.opcua.settings import OpcUaSettings
 from drivers.supervisor import SupervisedDriver, describe_error
 from drivers.values import DataType, coerce
@@ -65,6 +66,7 @@ class OpcUaDriver(SupervisedDriver):
         super().__init__(name, settings.backoff)
         self.settings = settings
         self._client: Client | None = None
+        self.security = ""  # the endpoint in use, e.g. "Basic256Sha256/SignAndEncrypt"
         self._lost = asyncio.Event()
         self._lost_reason = ""
         self._node_ids: dict[str, str] = {}  # tag -> resolved NodeId string
@@ -74,16 +76,17 @@ class OpcUaDriver(SupervisedDriver):
     # -- connection ---------------------------------------------------------------------
 
     async def _serve(self) -> None:
-        client = Client(self.settings.url, timeout=self.settings.timeout_s,
-                        watchdog_intervall=self.settings.watchdog_s)
-        client.name = client.description = "Linewise HMI"
-        client.application_uri = "urn:linewise:hmi"
-        client.session_timeout = 60_000  # ms; servers cap long timeouts and warn about it
+        client = new_client(self.settings)
         client.connection_lost_callback = self._on_connection_lost
         self._client = client
         self._lost.clear()
-        await client.connect()
-        self._mark_connected(self.settings.url)
+        self.security = await secure(client, self.settings)
+        await authenticate(client, self.settings)
+        try:
+            await client.connect()
+        except ua.UaStatusCodeError as exc:
+            raise explain_refusal(exc, self.settings) from exc
+        self._mark_connected(f"{self.settings.url} ({self.security})")
         subscription = await self._subscribe(client)
         consumer = asyncio.create_task(self._consume(subscription), name=f"opcua-consume:{self.name}")
         lost = asyncio.create_task(self._lost.wait())

@@ -62,7 +62,7 @@ class Site:
         """The same site with some connections pointed elsewhere (demo ports, tests)."""
         connections = [c.model_copy(update={"url": urls.get(c.name, c.url)}) for c in self.project.connections]
         project = self.project.model_copy(update={"connections": connections})
-        settings = {c.name: plugin_for_url(c.url).settings(c.url, c.options) for c in connections}
+        settings = {c.name: plugin_for_url(c.url).settings(c.url, c.options, self.folder) for c in connections}
         return replace(self, project=project, connection_settings=settings)
 
 
@@ -95,7 +95,7 @@ def parse_site(text: str, path: Path) -> Site:
     except ValidationError as exc:
         raise SiteError([_problem_from_pydantic(file, lines, err) for err in exc.errors()]) from None
     problems: list[Problem] = []
-    settings = _check_connections(project, file, lines, problems)
+    settings = _check_connections(project, path.parent, file, lines, problems)
     addresses = _check_tags(project, file, lines, problems)
     _check_screens(project, file, lines, problems)
     if problems:
@@ -103,12 +103,13 @@ def parse_site(text: str, path: Path) -> Site:
     return Site(path.parent, project, addresses, settings)
 
 
-def _check_connections(project: SiteProject, file: str, lines: dict[Loc, int], problems: list[Problem]) -> dict:
+def _check_connections(project: SiteProject, folder: Path, file: str, lines: dict[Loc, int],
+                       problems: list[Problem]) -> dict:
     settings: dict[str, Any] = {}
     for i, conn in enumerate(project.connections):
         _unique(conn.name, settings, ("connections", i, "name"), file, lines, problems)
         try:
-            settings[conn.name] = plugin_for_url(conn.url).settings(conn.url, conn.options)
+            settings[conn.name] = plugin_for_url(conn.url).settings(conn.url, conn.options, folder)
         except AddressError as exc:
             problems.append(_problem(file, lines, ("connections", i, "url"), str(exc)))
         except ValueError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,8 @@ OTHER_NS = point("other", "opcua://plc/nsu=urn:not-here;s=X")
 
 
 def make_driver(url: str) -> OpcUaDriver:
-    return OpcUaDriver("plc", opcua_settings(url, {"publishing_interval_ms": 50, "watchdog_s": 0.5}))
+    options = {"publishing_interval_ms": 50, "watchdog_s": 0.5, "security_mode": "None"}
+    return OpcUaDriver("plc", opcua_settings(url, options, Path("unused-site")))
 
 
 def test_subscribe_read_write_and_quality():
