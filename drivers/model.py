@@ -92,7 +92,12 @@ class WriteError(DriverError):
 
 
 class TrustError(DriverError):
-    """The peer's certificate is not trusted (or not valid); the message says how to trust it."""
+    """The peer's certificate is not trusted (or not valid); the message says how to trust it.
+    `certificate` holds what a technician needs to decide (subject, thumbprint, validity...)."""
+
+    def __init__(self, message: str, certificate: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.certificate = certificate or {}
 
 
 UpdateSink = Callable[[Sequence[TagUpdate]], None]
@@ -119,3 +124,7 @@ class Driver(Protocol):
     async def write(self, point: Point, value: Any) -> None: ...
 
     async def close(self) -> None: ...
+
+    def diagnostics(self) -> dict[str, Any]:
+        """A snapshot of state and counters for the Connections window."""
+        ...

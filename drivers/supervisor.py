@@ -70,8 +70,10 @@ class SupervisedDriver:
         self._on_updates: UpdateSink = lambda updates: None
         self._on_state: StateSink = lambda name, state, detail: None
         self._task: asyncio.Task[None] | None = None
+        self._retry_now: asyncio.Event | None = None
 
     async def start(self, points: Sequence[Point], on_updates: UpdateSink, on_state: StateSink) -> None:
+        self._retry_now = asyncio.Event()
         self._points = list(points)
         self._on_updates = on_updates
         self._on_state = on_state
@@ -84,6 +86,18 @@ class SupervisedDriver:
             self._task = None
         await self._disconnect()
         self._set_state(ConnectionState.CLOSED, "closed")
+
+    def retry_now(self) -> None:
+        """Skip the rest of the back-off wait (after a technician fixed the cause). io loop."""
+        if self._retry_now is not None:
+            self._retry_now.set()
+
+    def diagnostics(self) -> dict[str, Any]:
+        """A snapshot for the Connections window; subclasses add protocol-specific entries."""
+        c = self.counters
+        return {"state": self.state.value, "detail": self.state_detail, "connects": c.connects,
+                "disconnects": c.disconnects, "reads": c.reads, "writes": c.writes, "errors": c.errors,
+                "notifications": c.notifications, "last_error": c.last_error, **c.extra}
 
     # -- for subclasses ---------------------------------------------------------------
 
@@ -106,7 +120,8 @@ class SupervisedDriver:
     async def _supervise(self) -> None:
         delay = self._backoff.initial_s
         while True:
-            self._set_state(ConnectionState.CONNECTING, self.state_detail)
+            if self.state is not ConnectionState.DOWN:  # while down, retries do not flicker "connecting"
+                self._set_state(ConnectionState.CONNECTING, self.state_detail)
             try:
                 await self._serve()
                 reason = "connection closed by peer"
@@ -121,16 +136,23 @@ class SupervisedDriver:
             self.counters.errors += 1
             self.counters.last_error = reason
             await self._disconnect()
-            self._lose(reason)
             wait = self._backoff.jittered(delay)
+            self._lose(reason, wait)
             log.info("%s: %s; reconnecting in %.1f s", self.name, reason, wait)
-            await asyncio.sleep(wait)
+            assert self._retry_now is not None
+            self._retry_now.clear()
+            try:
+                await asyncio.wait_for(self._retry_now.wait(), timeout=wait)
+            except TimeoutError:
+                pass
             delay = self._backoff.next_delay(delay)
 
-    def _lose(self, reason: str) -> None:
+    def _lose(self, reason: str, retry_in_s: float) -> None:
+        """Report a loss once (COMM_LOST on every point), not again on every failed retry."""
         if self.state is not ConnectionState.DOWN:
             log.warning("%s: connection down: %s", self.name, reason)
             self._publish([comm_lost(p.tag, reason) for p in self._points])
+        self.counters.extra["retry_in_s"] = round(retry_in_s, 1)
         self._set_state(ConnectionState.DOWN, reason)
 
     def _set_state(self, state: ConnectionState, detail: str) -> None:

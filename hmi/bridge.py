@@ -34,6 +34,8 @@ class Bridge(QObject):
     updates_delivered = Signal(list)  # list[TagUpdate], coalesced, GUI thread
     connection_changed = Signal(str, str, str)  # connection, ConnectionState.value, detail
     write_finished = Signal(str, bool, str)  # tag, succeeded, message
+    diagnostics_ready = Signal(dict)  # connection -> snapshot of state and counters
+    certificate_trusted = Signal(str, bool, str)  # connection, succeeded, message
     _batch_ready = Signal(list)  # emitted on the io thread, queued to the GUI thread
     _write_done = Signal(str, bool, str)
 
@@ -83,7 +85,26 @@ class Bridge(QObject):
         future.add_done_callback(lambda f: self._on_write_done(tag, f))
         return True
 
+    def request_diagnostics(self) -> None:
+        """Ask for a snapshot of every connection; it arrives as diagnostics_ready."""
+        self.runtime.request_diagnostics().add_done_callback(self._on_diagnostics)
+
+    def trust_certificate(self, connection: str, thumbprint: str) -> None:
+        future = self.runtime.trust_certificate(connection, thumbprint)
+        future.add_done_callback(lambda f: self._on_trusted(connection, f))
+
     # -- io thread ---------------------------------------------------------------------------
+
+    def _on_diagnostics(self, future: concurrent.futures.Future[dict]) -> None:
+        if future.exception() is None:
+            self.diagnostics_ready.emit(future.result())
+
+    def _on_trusted(self, connection: str, future: concurrent.futures.Future[str]) -> None:
+        exc = future.exception()
+        if exc is None:
+            self.certificate_trusted.emit(connection, True, f"trusted {future.result()}; reconnecting")
+        else:
+            self.certificate_trusted.emit(connection, False, str(exc.args[0] if exc.args else exc))
 
     def _on_updates(self, updates: Sequence[TagUpdate]) -> None:
         with self._lock:

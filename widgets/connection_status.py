@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from drivers.model import ConnectionState
@@ -13,8 +14,14 @@ _TEXT = {ConnectionState.CONNECTED.value: "connected", ConnectionState.CONNECTIN
 
 
 class ConnectionStatus(QWidget):
+    """Clicking it opens the Connections window (the `clicked` signal)."""
+
+    clicked = Signal()
+
     def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Connections (Ctrl+K)")
         self.labels: dict[str, QLabel] = {}
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -39,6 +46,10 @@ class ConnectionStatus(QWidget):
         else:
             style = "color: #222;"
         label.setStyleSheet(style + " border: 1px solid #888; padding: 1px 4px;")
+
+    def mouseReleaseEvent(self, event) -> None:
+        self.clicked.emit()
+        super().mouseReleaseEvent(event)
 
     def state_text(self, name: str) -> str:
         return self.labels[name].text().strip()

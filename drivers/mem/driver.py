@@ -70,5 +70,8 @@ class MemDriver:
         self.counters.writes += 1
         self._on_updates([update])
 
+    def diagnostics(self) -> dict[str, Any]:
+        return {"state": self.state.value, "detail": "in memory", "writes": self.counters.writes}
+
     async def close(self) -> None:
         self.state = ConnectionState.CLOSED

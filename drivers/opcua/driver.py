@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from asyncua import Client, Node, ua
 from asyncua.common.subscription import DataChangeEvent, Subscription
 
-from drivers.model import Point, Quality, TagUpdate, WriteError
+from drivers.model import Point, Quality, TagUpdate, TrustError, WriteError
 from drivers.opcua.address import OpcUaAddress
+from drivers.opcua.pki import PkiStore
 from drivers.opcua.session import authenticate, explain_refusal, new_client, secure
 from drivers.opcua.settings import OpcUaSettings
 from drivers.supervisor import SupervisedDriver, describe_error
@@ -67,11 +69,13 @@ class OpcUaDriver(SupervisedDriver):
         self.settings = settings
         self._client: Client | None = None
         self.security = ""  # the endpoint in use, e.g. "Basic256Sha256/SignAndEncrypt"
+        self.untrusted: dict[str, str] = {}  # the server certificate waiting for a technician's decision
         self._lost = asyncio.Event()
         self._lost_reason = ""
         self._node_ids: dict[str, str] = {}  # tag -> resolved NodeId string
         self._variant_types: dict[str, ua.VariantType] = {}
         self._pending: list[TagUpdate] = []
+        self._last_source_ts: dict[str, float] = {}
 
     # -- connection ---------------------------------------------------------------------
 
@@ -80,7 +84,12 @@ class OpcUaDriver(SupervisedDriver):
         client.connection_lost_callback = self._on_connection_lost
         self._client = client
         self._lost.clear()
-        self.security = await secure(client, self.settings)
+        try:
+            self.security = await secure(client, self.settings)
+        except TrustError as exc:
+            self.untrusted = exc.certificate
+            raise
+        self.untrusted = {}
         await authenticate(client, self.settings)
         try:
             await client.connect()
@@ -165,9 +174,31 @@ class OpcUaDriver(SupervisedDriver):
             self.counters.notifications += 1
             data_value = event.data.monitored_item.Value
             for tag in tags_by_node.get(event.node.nodeid.to_string(), ()):
-                self._pending.append(to_update(tag, data_value, event.replayed))
+                update = to_update(tag, data_value, event.replayed)
+                self._pending.append(self._flag_resent(update))
             if len(self._pending) == 1:
                 loop.call_soon(self._flush)
+
+    def diagnostics(self) -> dict[str, Any]:
+        return {**super().diagnostics(), "endpoint": self.settings.url, "security": self.security,
+                "untrusted_certificate": self.untrusted, "pki": str(self.settings.pki_dir)}
+
+    def trust_certificate(self, thumbprint: str) -> str:
+        """A technician trusts the rejected server certificate: move it and reconnect now."""
+        info = PkiStore(self.settings.pki_dir).trust(thumbprint)
+        self.untrusted = {}
+        self.retry_now()
+        return info.subject
+
+    def _flag_resent(self, update: TagUpdate) -> TagUpdate:
+        """A value not newer than one already delivered is a re-send (a new subscription after a
+        reconnect sends every current value again): flag it, so the historian and alarms know."""
+        last = self._last_source_ts.get(update.tag)
+        if last is not None and update.source_ts <= last and update.quality is Quality.GOOD:
+            return replace(update, replayed=True)
+        if update.quality is Quality.GOOD:
+            self._last_source_ts[update.tag] = update.source_ts
+        return update
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []

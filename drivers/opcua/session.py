@@ -83,7 +83,12 @@ def require_trusted(pki: PkiStore, cert: x509.Certificate) -> None:
     rejected = pki.reject(cert)
     raise TrustError(f"the server certificate is not trusted: {info.subject}, thumbprint {info.thumbprint}. "
                      f"It was stored in {rejected.path}; trust it in the Connections window or with "
-                     f"`linewise pki trust --site <site folder> {info.thumbprint[:12]}`")
+                     f"`linewise pki trust --site <site folder> {info.thumbprint[:12]}`",
+                     certificate={"subject": info.subject, "issuer": info.issuer, "thumbprint": info.thumbprint,
+                                  "valid_from": f"{info.not_before:%Y-%m-%d %H:%M} UTC",
+                                  "valid_to": f"{info.not_after:%Y-%m-%d %H:%M} UTC",
+                                  "application_uri": info.application_uri or "-",
+                                  "validity": info.validity_problem() or "valid"})
 
 
 def explain_refusal(exc: ua.UaStatusCodeError, settings: OpcUaSettings) -> DriverError:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class DemoPlantProcess:
             self.stop()
             raise
         self.opcua_url = ready["opcua_url"]
+        self.opcua_port = urlsplit(self.opcua_url).port or self.opcua_port
         self.modbus_port = int(ready["modbus_port"])
         log.info("demo plant running: %s and modbus://%s:%d", self.opcua_url, self.host, self.modbus_port)
 

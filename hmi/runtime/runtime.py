@@ -95,7 +95,34 @@ class Runtime:
         log.info("write %s = %r (raw %r)", tag, value, raw)
         return self.io.submit(driver.write(self.registry.point(tag), raw))
 
+    def request_diagnostics(self) -> concurrent.futures.Future[dict[str, dict[str, Any]]]:
+        """A snapshot of every connection, taken on the io loop (never blocks the caller)."""
+        return self.io.submit(self._diagnostics())
+
+    def trust_certificate(self, connection: str, thumbprint: str) -> concurrent.futures.Future[str]:
+        """Trust the server certificate a connection was refused for, and reconnect at once."""
+        return self.io.submit(self._trust(connection, thumbprint))
+
     # -- io loop ------------------------------------------------------------------------------
+
+    async def _diagnostics(self) -> dict[str, dict[str, Any]]:
+        snapshot: dict[str, dict[str, Any]] = {}
+        for conn in self.site.project.connections:
+            driver = self.drivers.get(conn.name)
+            state, detail = self.states.get(conn.name, (ConnectionState.DOWN, "not running"))
+            base = {"url": conn.url, "description": conn.description, "state": state.value, "detail": detail}
+            snapshot[conn.name] = {**base, **(driver.diagnostics() if driver is not None else {})}
+        return snapshot
+
+    async def _trust(self, connection: str, thumbprint: str) -> str:
+        driver = self.drivers.get(connection)
+        trust = getattr(driver, "trust_certificate", None)
+        if trust is None:
+            raise ValueError(f"connection {connection!r} has no certificates to trust")
+        subject = trust(thumbprint)
+        log.warning("certificate %s (%s) trusted for connection %s", subject, thumbprint, connection)
+        return subject
+
 
     async def _start(self) -> None:
         await self.historian.start(self.registry.specs)

@@ -27,23 +27,31 @@ def application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run_gui(runtime: Runtime, screenshot: Path | None = None, after_s: float = 3.0) -> int:
-    """Show the main window until it is closed (or, with `screenshot`, save a PNG and quit)."""
+def run_gui(runtime: Runtime, screenshot: Path | None = None, after_s: float = 3.0,
+            open_connections: bool = False) -> int:
+    """Show the main window until it is closed (or, with `screenshot`, save a PNG and quit).
+    With `open_connections` the Connections window opens too (and is saved as FILE-connections.png)."""
     app = application()
     bridge = Bridge(runtime)
     window = MainWindow(bridge)
     window.show()
+    if open_connections:
+        window.show_connections()
     exit_code = 0
     if screenshot is not None:
         def save() -> None:
             nonlocal exit_code
             screenshot.parent.mkdir(parents=True, exist_ok=True)
-            if window.grab().save(str(screenshot)):
-                log.info("screenshot saved to %s", screenshot)
-                print(f"screenshot saved to {screenshot}")
-            else:
-                print(f"error: could not write {screenshot}", file=sys.stderr)
-                exit_code = 1
+            shots = [(window, screenshot)]
+            if window.connections_window is not None:
+                shots.append((window.connections_window,
+                              screenshot.with_name(f"{screenshot.stem}-connections{screenshot.suffix}")))
+            for widget, path in shots:
+                if widget.grab().save(str(path)):
+                    print(f"screenshot saved to {path}")
+                else:
+                    print(f"error: could not write {path}", file=sys.stderr)
+                    exit_code = 1
             window.close()
 
         QTimer.singleShot(int(after_s * 1000), save)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from hmi.bridge import Bridge
+from hmi.ui.connections import ConnectionsWindow
 from hmi.ui.screen import Screen
 from widgets.connection_status import ConnectionStatus
 
@@ -51,11 +53,24 @@ class MainWindow(QMainWindow):
             self.show_screen(project.screens[0].name)
         self.connection_status = ConnectionStatus(bridge, self)
         self.statusBar().addPermanentWidget(self.connection_status)
+        self.connections_window: ConnectionsWindow | None = None
+        connections_action = QAction("&Connections…", self)
+        connections_action.setShortcut(QKeySequence("Ctrl+K"))
+        connections_action.triggered.connect(self.show_connections)
+        self.menuBar().addMenu("&View").addAction(connections_action)
+        self.connection_status.clicked.connect(self.show_connections)
         self.statusBar().showMessage(f"Site: {bridge.runtime.site.folder}   History: {bridge.runtime.data_dir}")
         self._clock_timer = QTimer(self)
         self._clock_timer.timeout.connect(self._tick)
         self._clock_timer.start(1000)
         self._tick()
+
+    def show_connections(self) -> ConnectionsWindow:
+        if self.connections_window is None:
+            self.connections_window = ConnectionsWindow(self.bridge, self)
+        self.connections_window.show()
+        self.connections_window.raise_()
+        return self.connections_window
 
     def show_screen(self, name: str) -> None:
         screen = self.screens[name]
@@ -66,6 +81,9 @@ class MainWindow(QMainWindow):
         self.clock.setText(time.strftime("%Y-%m-%d  %H:%M:%S"))
 
     def closeEvent(self, event) -> None:
+        if self.connections_window is not None:
+            self.connections_window.timer.stop()
+            self.connections_window.close()
         self._clock_timer.stop()
         for screen in self.screens.values():
             screen.release()

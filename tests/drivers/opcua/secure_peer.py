@@ -32,7 +32,7 @@ class PasswordUsers:
     def get_user(self, iserver, username=None, password=None, certificate=None) -> User | None:
         if username is not None:
             return User(role=UserRole.User, name=username) if self.passwords.get(username) == password else None
-        if certificate is not None:
+        if certificate:  # empty on an unsecured channel
             cert = certificate if isinstance(certificate, x509.Certificate) else load_certificate(bytes(certificate))
             if certificate_info(cert).thumbprint in self.thumbprints:
                 return User(role=UserRole.User, name="x509")

@@ -1,0 +1,73 @@
+"""A loopback TCP proxy that tests can cut, to break a live connection without stopping the server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from tests.support import free_port
+
+
+class CuttableProxy:
+    """Forwards 127.0.0.1:<port> to a target. `cut()` drops every open connection (like a pulled
+    cable with RST); `refuse(True)` makes new connections fail until `refuse(False)`."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._refusing = False
+
+    async def __aenter__(self) -> CuttableProxy:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        self.cut()
+        await self._server.wait_closed()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def refuse(self, refusing: bool) -> None:
+        self._refusing = refusing
+
+    def cut(self) -> None:
+        for writer in list(self._writers):
+            with contextlib.suppress(Exception):
+                writer.transport.abort()
+        self._writers.clear()
+
+    async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        if self._refusing:
+            client_writer.transport.abort()
+            return
+        try:
+            server_reader, server_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            client_writer.transport.abort()
+            return
+        self.connections += 1
+        self._writers.update((client_writer, server_writer))
+        pumps = [asyncio.create_task(self._pump(client_reader, server_writer)),
+                 asyncio.create_task(self._pump(server_reader, client_writer))]
+        self._tasks.update(pumps)
+        await asyncio.gather(*pumps, return_exceptions=True)
+        self._tasks.difference_update(pumps)
+        for writer in (client_writer, server_writer):
+            self._writers.discard(writer)
+            writer.transport.abort()
+
+    @staticmethod
+    async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.transport.abort()
