@@ -71,7 +71,7 @@ class TagRegistry:
         spec = self._specs.get(update.tag)
         if spec is None or update.value is None:
             return update
-        if spec.data_type is DataType.BOOL:
+        if spec.data_type is DataType.BOOL and not isinstance(update.value, list):
             return replace(update, value=bool(update.value))
         if spec.scaling is not None and isinstance(update.value, int | float):
             return replace(update, value=spec.scaling.to_eng(float(update.value)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -17,11 +17,13 @@ from typing import Any
 from asyncua import Client, Node, ua
 from asyncua.common.subscription import DataChangeEvent, Subscription
 
-from drivers.model import Point, Quality, TagUpdate, TrustError, WriteError
-from drivers.opcua.address import OpcUaAddress
+from drivers.model import ConnectionState, DriverError, Point, Quality, TagUpdate, TrustError, WriteError
+from drivers.opcua.address import OpcUaAddress, parse_opcua_address
+from drivers.opcua.monitoring import group_by_publishing_interval, item_request
 from drivers.opcua.pki import PkiStore
 from drivers.opcua.session import authenticate, explain_refusal, new_client, secure
 from drivers.opcua.settings import OpcUaSettings
+from drivers.plugins import AddressError
 from drivers.supervisor import SupervisedDriver, describe_error
 from drivers.values import DataType, coerce
 
@@ -76,6 +78,7 @@ class OpcUaDriver(SupervisedDriver):
         self._variant_types: dict[str, ua.VariantType] = {}
         self._pending: list[TagUpdate] = []
         self._last_source_ts: dict[str, float] = {}
+        self._flush_scheduled = False
 
     # -- connection ---------------------------------------------------------------------
 
@@ -96,15 +99,16 @@ class OpcUaDriver(SupervisedDriver):
         except ua.UaStatusCodeError as exc:
             raise explain_refusal(exc, self.settings) from exc
         self._mark_connected(f"{self.settings.url} ({self.security})")
-        subscription = await self._subscribe(client)
-        consumer = asyncio.create_task(self._consume(subscription), name=f"opcua-consume:{self.name}")
-        lost = asyncio.create_task(self._lost.wait())
+        subscriptions = await self._subscribe(client)
+        tasks = {asyncio.create_task(self._consume(s, tags), name=f"opcua-consume:{self.name}")
+                 for s, tags in subscriptions}
+        tasks.add(asyncio.create_task(self._lost.wait()))
         try:
-            await asyncio.wait({consumer, lost}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (consumer, lost):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(consumer, lost, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
         raise ConnectionError(self._lost_reason or "subscription ended")
 
     async def _on_connection_lost(self, exc: Exception) -> None:
@@ -139,20 +143,23 @@ class OpcUaDriver(SupervisedDriver):
             self._node_ids[point.tag] = address.with_index(index or 0)
         return failures
 
-    async def _subscribe(self, client: Client) -> Subscription:
+    async def _subscribe(self, client: Client) -> list[tuple[Subscription, dict[int, str]]]:
+        """One subscription per publishing interval, each item with its own sampling/queue/deadband.
+        Returns each subscription with its client handles -> tag (two tags may watch one node)."""
         failures = await self._resolve(client)
-        subscription = await client.create_subscription(self.settings.publishing_interval_ms, handler=None,
-                                                        queue_maxsize=100_000)
-        tags = list(self._node_ids)
-        if tags:
-            nodes = [client.get_node(self._node_ids[tag]) for tag in tags]
-            results = await subscription.subscribe_data_change(
-                nodes, sampling_interval=self.settings.sampling_interval_ms)
-            for tag, result in zip(tags, results, strict=True):
+        subscriptions = []
+        resolved = [p for p in self._points if p.tag in self._node_ids]
+        for interval, points in group_by_publishing_interval(resolved, self.settings).items():
+            subscription = await client.create_subscription(interval, handler=None, queue_maxsize=100_000)
+            subscriptions.append((subscription, {handle: p.tag for handle, p in enumerate(points, start=1)}))
+            requests = [item_request(ua.NodeId.from_string(self._node_ids[p.tag]), handle, p.address.monitoring,
+                                     self.settings) for handle, p in enumerate(points, start=1)]
+            results = await subscription.create_monitored_items(requests)
+            for point, result in zip(points, results, strict=True):
                 if isinstance(result, ua.StatusCode):
-                    failures.append(self._bad_tag(tag, result.name))
+                    failures.append(self._bad_tag(point.tag, result.name))
         self._publish(failures)
-        return subscription
+        return subscriptions
 
     def _bad(self, point: Point, detail: str) -> TagUpdate:
         return self._bad_tag(point.tag, detail)
@@ -162,21 +169,19 @@ class OpcUaDriver(SupervisedDriver):
         log.warning("%s: %s: %s", self.name, tag, detail)
         return TagUpdate(tag, None, Quality.BAD, now, now, detail=detail)
 
-    async def _consume(self, subscription: Subscription) -> None:
+    async def _consume(self, subscription: Subscription, tags: dict[int, str]) -> None:
         """Turn data-change events into TagUpdates, one batch per burst of notifications."""
-        tags_by_node: dict[str, list[str]] = defaultdict(list)
-        for tag, node_id in self._node_ids.items():
-            tags_by_node[node_id].append(tag)
         loop = asyncio.get_running_loop()
         async for event in subscription:
             if not isinstance(event, DataChangeEvent):
                 continue
             self.counters.notifications += 1
-            data_value = event.data.monitored_item.Value
-            for tag in tags_by_node.get(event.node.nodeid.to_string(), ()):
-                update = to_update(tag, data_value, event.replayed)
-                self._pending.append(self._flag_resent(update))
-            if len(self._pending) == 1:
+            item = event.data.monitored_item
+            tag = tags.get(item.ClientHandle)
+            if tag is not None:
+                self._pending.append(self._flag_resent(to_update(tag, item.Value, event.replayed)))
+            if self._pending and not self._flush_scheduled:  # one batch per burst of notifications
+                self._flush_scheduled = True
                 loop.call_soon(self._flush)
 
     def diagnostics(self) -> dict[str, Any]:
@@ -201,6 +206,7 @@ class OpcUaDriver(SupervisedDriver):
         return update
 
     def _flush(self) -> None:
+        self._flush_scheduled = False
         pending, self._pending = self._pending, []
         self._publish(pending)
 
@@ -212,6 +218,53 @@ class OpcUaDriver(SupervisedDriver):
         if client is None or node_id is None:
             raise WriteError(f"{point.tag}: not connected to {self.settings.url}")
         return client.get_node(node_id)
+
+    async def call_method(self, object_id: str, method_id: str, args: Sequence[Any] = ()) -> list[Any]:
+        """Call a method with arguments coerced to the types its InputArguments declare.
+
+        `object_id` and `method_id` are NodeIds in the same forms as tag addresses (nsu= works).
+        Raises DriverError with the server's status name when the call fails.
+        """
+        client = self._client
+        if client is None or self.state is not ConnectionState.CONNECTED:
+            raise DriverError(f"method {method_id}: not connected to {self.settings.url}")
+        obj = client.get_node(await self._node_id(client, object_id))
+        method = client.get_node(await self._node_id(client, method_id))
+        try:
+            declared = await method.get_child("0:InputArguments")
+            arguments: list[ua.Argument] = await declared.read_value()
+        except ua.UaStatusCodeError:
+            arguments = []  # the method declares no inputs
+        if len(args) != len(arguments):
+            names = ", ".join(a.Name for a in arguments) or "none"
+            raise DriverError(f"method {method_id} takes {len(arguments)} argument(s) ({names}), got {len(args)}")
+        variants = []
+        for value, argument in zip(args, arguments, strict=True):
+            variant_type = ua.datatype_to_varianttype(argument.DataType)
+            data_type = _VARIANT_TO_TYPE.get(variant_type)
+            try:
+                typed = coerce(value, data_type) if data_type is not None else value
+            except ValueError as exc:
+                raise DriverError(f"method {method_id}, argument {argument.Name}: {exc}") from None
+            variants.append(ua.Variant(typed, variant_type))
+        try:
+            result = await obj.call_method(method.nodeid, *variants)
+        except ua.UaStatusCodeError as exc:
+            raise DriverError(f"method {method_id} failed: {ua.StatusCode(exc.code).name}") from None
+        return result if isinstance(result, list) else ([] if result is None else [result])
+
+    async def _node_id(self, client: Client, text: str) -> str:
+        try:
+            address = parse_opcua_address(text, {})
+        except AddressError as exc:
+            raise DriverError(str(exc)) from None
+        index = address.namespace_index
+        if address.namespace_uri is not None:
+            namespaces = await client.get_namespace_array()
+            if address.namespace_uri not in namespaces:
+                raise DriverError(f"namespace {address.namespace_uri} is not on the server")
+            index = namespaces.index(address.namespace_uri)
+        return address.with_index(index or 0)
 
     async def read(self, point: Point) -> TagUpdate:
         node = self._node(point)
@@ -227,7 +280,10 @@ class OpcUaDriver(SupervisedDriver):
                 variant_type = await node.read_data_type_as_variant_type()
                 self._variant_types[point.tag] = variant_type
             data_type = _VARIANT_TO_TYPE.get(variant_type)
-            typed = coerce(value, data_type) if data_type else value
+            if isinstance(value, list | tuple):  # an array node: every element to the node's type
+                typed = [coerce(v, data_type) for v in value] if data_type else list(value)
+            else:
+                typed = coerce(value, data_type) if data_type else value
             self.counters.writes += 1
             await node.write_value(ua.DataValue(ua.Variant(typed, variant_type)))
         except ValueError as exc:

@@ -66,8 +66,24 @@ async def secure_server(folder: Path, policies: list[ua.SecurityPolicyType], *, 
     await server.load_certificate(str(cert_path))
     await server.load_private_key(str(key_path))
     index = await server.register_namespace(NAMESPACE)
-    obj = await server.nodes.objects.add_object(index, "Secure")
+    obj = await server.nodes.objects.add_object(ua.NodeId("Secure", index), "Secure")
     var = await obj.add_variable(ua.NodeId("Secure.Value", index), "Value", 41.5)
     await var.set_writable()
+    array = await obj.add_variable(ua.NodeId("Secure.Array", index), "Array", [1.0, 2.0, 3.0])
+    await array.set_writable()
+    small = await obj.add_variable(ua.NodeId("Secure.Int16", index), "Int16", ua.Variant(0, ua.VariantType.Int16))
+    await small.set_writable()
+    ramp = await obj.add_variable(ua.NodeId("Secure.Ramp", index), "Ramp", 0.0)
+    await ramp.set_writable()
+
+    async def scale(parent: ua.NodeId, x: ua.Variant, factor: ua.Variant) -> list[ua.Variant]:
+        if x.VariantType != ua.VariantType.Double or factor.VariantType != ua.VariantType.Int32:
+            raise ua.UaStatusCodeError(ua.StatusCodes.BadTypeMismatch)
+        return [ua.Variant(x.Value * factor.Value, ua.VariantType.Double)]
+
+    x_arg = ua.Argument(Name="x", DataType=ua.NodeId(ua.ObjectIds.Double), ValueRank=-1)
+    factor_arg = ua.Argument(Name="factor", DataType=ua.NodeId(ua.ObjectIds.Int32), ValueRank=-1)
+    out_arg = ua.Argument(Name="result", DataType=ua.NodeId(ua.ObjectIds.Double), ValueRank=-1)
+    await obj.add_method(ua.NodeId("Secure.Scale", index), "Scale", scale, [x_arg, factor_arg], [out_arg])
     async with server:
         yield SecurePeer(url, load_certificate(cert_path), f"nsu={NAMESPACE};s=Secure.Value")
