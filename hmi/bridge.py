@@ -36,6 +36,7 @@ class Bridge(QObject):
     write_finished = Signal(str, bool, str)  # tag, succeeded, message
     diagnostics_ready = Signal(dict)  # connection -> snapshot of state and counters
     certificate_trusted = Signal(str, bool, str)  # connection, succeeded, message
+    _result_ready = Signal(object, object, object)  # callback, result, error: queued to the GUI thread
     _batch_ready = Signal(list)  # emitted on the io thread, queued to the GUI thread
     _write_done = Signal(str, bool, str)
 
@@ -49,6 +50,7 @@ class Bridge(QObject):
         self._last_emit = 0.0
         self._callbacks: dict[str, list[UpdateCallback]] = defaultdict(list)
         self._batch_ready.connect(self._deliver)
+        self._result_ready.connect(self._call_back)
         self._write_done.connect(self.write_finished)
         runtime.add_listener(self._on_updates)
         runtime.add_state_listener(self._on_state)
@@ -84,6 +86,15 @@ class Bridge(QObject):
             return False
         future.add_done_callback(lambda f: self._on_write_done(tag, f))
         return True
+
+    def deliver(self, future: concurrent.futures.Future[Any], on_done: Callable[[Any, Exception | None], None]) -> None:
+        """Call `on_done(result, error)` on the GUI thread when an io-loop future finishes."""
+        future.add_done_callback(lambda f: self._result_ready.emit(on_done, None if f.exception() else f.result(),
+                                                                     f.exception()))
+
+    def browse(self, connection: str, action: str, *args: Any,
+               on_done: Callable[[Any, Exception | None], None]) -> None:
+        self.deliver(self.runtime.browse(connection, action, *args), on_done)
 
     def request_diagnostics(self) -> None:
         """Ask for a snapshot of every connection; it arrives as diagnostics_ready."""
@@ -136,6 +147,10 @@ class Bridge(QObject):
             self._write_done.emit(tag, False, str(exc))
 
     # -- GUI thread ----------------------------------------------------------------------------
+
+    @Slot(object, object, object)
+    def _call_back(self, on_done: Callable[[Any, Exception | None], None], result: Any, error: Any) -> None:
+        on_done(result, error)
 
     @Slot(list)
     def _deliver(self, batch: list[TagUpdate]) -> None:

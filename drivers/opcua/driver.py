@@ -19,26 +19,18 @@ from asyncua.common.subscription import DataChangeEvent, Subscription
 
 from drivers.model import ConnectionState, DriverError, Point, Quality, TagUpdate, TrustError, WriteError
 from drivers.opcua.address import OpcUaAddress, parse_opcua_address
+from drivers.opcua.browse import AddressSpace
 from drivers.opcua.monitoring import group_by_publishing_interval, item_request
 from drivers.opcua.pki import PkiStore
 from drivers.opcua.session import authenticate, explain_refusal, new_client, secure
 from drivers.opcua.settings import OpcUaSettings
+from drivers.opcua.types import VARIANT_TO_TYPE
 from drivers.plugins import AddressError
 from drivers.supervisor import SupervisedDriver, describe_error
-from drivers.values import DataType, coerce
+from drivers.values import coerce
 
 log = logging.getLogger(__name__)
 
-_VARIANT_TO_TYPE = {
-    ua.VariantType.Boolean: DataType.BOOL,
-    ua.VariantType.Int16: DataType.INT16,
-    ua.VariantType.UInt16: DataType.UINT16,
-    ua.VariantType.Int32: DataType.INT32,
-    ua.VariantType.UInt32: DataType.UINT32,
-    ua.VariantType.Float: DataType.FLOAT32,
-    ua.VariantType.Double: DataType.FLOAT64,
-    ua.VariantType.String: DataType.STRING,
-}
 
 
 def _epoch(stamp: datetime | None, default: float) -> float:
@@ -241,7 +233,7 @@ class OpcUaDriver(SupervisedDriver):
         variants = []
         for value, argument in zip(args, arguments, strict=True):
             variant_type = ua.datatype_to_varianttype(argument.DataType)
-            data_type = _VARIANT_TO_TYPE.get(variant_type)
+            data_type = VARIANT_TO_TYPE.get(variant_type)
             try:
                 typed = coerce(value, data_type) if data_type is not None else value
             except ValueError as exc:
@@ -266,6 +258,12 @@ class OpcUaDriver(SupervisedDriver):
             index = namespaces.index(address.namespace_uri)
         return address.with_index(index or 0)
 
+    def address_space(self) -> AddressSpace:
+        """Browse the connected server (for the browser dialog). Raises DriverError when down."""
+        if self._client is None or self.state is not ConnectionState.CONNECTED:
+            raise DriverError(f"cannot browse {self.settings.url}: not connected")
+        return AddressSpace(self._client)
+
     async def read(self, point: Point) -> TagUpdate:
         node = self._node(point)
         self.counters.reads += 1
@@ -279,7 +277,7 @@ class OpcUaDriver(SupervisedDriver):
             if variant_type is None:
                 variant_type = await node.read_data_type_as_variant_type()
                 self._variant_types[point.tag] = variant_type
-            data_type = _VARIANT_TO_TYPE.get(variant_type)
+            data_type = VARIANT_TO_TYPE.get(variant_type)
             if isinstance(value, list | tuple):  # an array node: every element to the node's type
                 typed = [coerce(v, data_type) for v in value] if data_type else list(value)
             else:

@@ -103,7 +103,20 @@ class Runtime:
         """Trust the server certificate a connection was refused for, and reconnect at once."""
         return self.io.submit(self._trust(connection, thumbprint))
 
+    def browse(self, connection: str, action: str, *args: Any) -> concurrent.futures.Future[Any]:
+        """Browse a connection's address space: action is children, details or search."""
+        if action not in ("children", "details", "search"):
+            raise ValueError(f"unknown browse action {action!r}")
+        return self.io.submit(self._browse(connection, action, *args))
+
     # -- io loop ------------------------------------------------------------------------------
+
+    async def _browse(self, connection: str, action: str, *args: Any) -> Any:
+        driver = self.drivers.get(connection)
+        address_space = getattr(driver, "address_space", None)
+        if address_space is None:
+            raise ValueError(f"connection {connection!r} has no address space to browse")
+        return await getattr(address_space(), action)(*args)
 
     async def _diagnostics(self) -> dict[str, dict[str, Any]]:
         snapshot: dict[str, dict[str, Any]] = {}

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from hmi.bridge import Bridge
+from hmi.ui.browser import BrowserDialog
 from widgets.style import BAD_DATA
 
 COLUMNS = ["Connection", "State", "Endpoint", "Security", "Connects", "Drops", "Notif./s", "Reads", "Writes",
@@ -54,6 +55,8 @@ class ConnectionsWindow(QDialog):
         for key, title in CERT_FIELDS:
             self.certificate_labels[key].setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(title, self.certificate_labels[key])
+        self.browse_button = QPushButton("Browse address space…", self)
+        self.browse_button.clicked.connect(self.open_browser)
         self.trust_button = QPushButton("Trust this certificate…", self.certificate_box)
         self.trust_button.clicked.connect(self._confirm_trust)
         buttons = QHBoxLayout()
@@ -65,7 +68,10 @@ class ConnectionsWindow(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.certificate_box)
-        layout.addWidget(self.message)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.browse_button)
+        layout.addLayout(bottom)
         bridge.diagnostics_ready.connect(self.show_snapshot)
         bridge.certificate_trusted.connect(self._on_trusted)
         self.timer = QTimer(self)
@@ -124,6 +130,16 @@ class ConnectionsWindow(QDialog):
         self.certificate_box.setVisible(bool(certificate))
         for key, label in self.certificate_labels.items():
             label.setText(str(certificate.get(key, "")))
+
+    def open_browser(self) -> BrowserDialog | None:
+        name = self.selected_connection()
+        info = self.snapshot.get(name or "", {})
+        if not name or not str(info.get("url", "")).startswith("opc.tcp://"):
+            self.message.setText("select an OPC UA connection to browse")
+            return None
+        dialog = BrowserDialog(self.bridge, name, self)
+        dialog.show()
+        return dialog
 
     def _confirm_trust(self) -> None:
         name = self.selected_connection()
