@@ -11,7 +11,7 @@ import enum
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 
 class Quality(enum.IntEnum):
@@ -36,9 +36,9 @@ class ConnectionState(enum.Enum):
     CLOSED = "closed"
 
 
-@dataclass(frozen=True, slots=True)
-class TagUpdate:
-    """One sample of one tag.
+class TagUpdate(NamedTuple):
+    """One sample of one tag (immutable; a NamedTuple because one is built per notification and
+    that is three times cheaper than a frozen dataclass: see bench_opcua_throughput).
 
     `tag` is the tag's name in the site project. `source_ts` is when the PLC says
     the value was measured (or when it was polled), `server_ts` when the server or

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from drivers.model import Point, Quality, TagUpdate
@@ -72,9 +71,9 @@ class TagRegistry:
         if spec is None or update.value is None:
             return update
         if spec.data_type is DataType.BOOL and not isinstance(update.value, list):
-            return replace(update, value=bool(update.value))
+            return update._replace(value=bool(update.value))
         if spec.scaling is not None and isinstance(update.value, int | float):
-            return replace(update, value=spec.scaling.to_eng(float(update.value)))
+            return update._replace(value=spec.scaling.to_eng(float(update.value)))
         return update
 
     # -- outbound -----------------------------------------------------------------------

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,9 +33,9 @@ log = logging.getLogger(__name__)
 
 
 
-def _epoch(stamp: datetime | None, default: float) -> float:
+def _epoch(stamp: datetime | None) -> float | None:
     if stamp is None:
-        return default
+        return None
     if stamp.tzinfo is None:  # OPC UA DateTime is UTC
         stamp = stamp.replace(tzinfo=UTC)
     return stamp.timestamp()
@@ -43,18 +43,21 @@ def _epoch(stamp: datetime | None, default: float) -> float:
 
 def quality_of(status: ua.StatusCode | None) -> tuple[Quality, str]:
     """Map an OPC UA StatusCode to Quality, keeping the code's name for display."""
-    if status is None or status.is_good():
+    if status is None or status.value == 0 or status.is_good():  # value 0 is Good: skip decoding it
         return Quality.GOOD, ""
     return (Quality.UNCERTAIN if status.is_uncertain() else Quality.BAD), status.name
 
 
 def to_update(tag: str, data_value: ua.DataValue, replayed: bool = False) -> TagUpdate:
-    now = datetime.now(UTC).timestamp()
+    """This runs once per notification: keep it lean (the clock is read only when a stamp is missing)."""
     quality, detail = quality_of(data_value.StatusCode)
-    value = data_value.Value.Value if data_value.Value is not None else None
-    server_ts = _epoch(data_value.ServerTimestamp, now)
-    return TagUpdate(tag, value, quality, _epoch(data_value.SourceTimestamp, server_ts), server_ts,
-                     replayed=replayed, detail=detail)
+    variant = data_value.Value
+    server_ts = _epoch(data_value.ServerTimestamp)
+    if server_ts is None:
+        server_ts = time.time()
+    source_ts = _epoch(data_value.SourceTimestamp)
+    return TagUpdate(tag, None if variant is None else variant.Value, quality,
+                     server_ts if source_ts is None else source_ts, server_ts, replayed, detail)
 
 
 class OpcUaDriver(SupervisedDriver):
@@ -192,7 +195,7 @@ class OpcUaDriver(SupervisedDriver):
         reconnect sends every current value again): flag it, so the historian and alarms know."""
         last = self._last_source_ts.get(update.tag)
         if last is not None and update.source_ts <= last and update.quality is Quality.GOOD:
-            return replace(update, replayed=True)
+            return update._replace(replayed=True)
         if update.quality is Quality.GOOD:
             self._last_source_ts[update.tag] = update.source_ts
         return update

@@ -1,0 +1,44 @@
+"""A load source for the OPC UA benchmarks: N Double variables, all rewritten `rate` times per second.
+
+Runs as its own process (`python -m tests.benchmarks.opcua_load_server PORT N RATE`) so the clients
+measured in the benchmark do not share an interpreter with it. Each value is the time it was
+written (epoch seconds), so a client can also measure latency. Prints READY <url> when serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+
+from asyncua import Server, ua
+
+NAMESPACE = "urn:linewise:bench"
+
+
+async def serve(port: int, count: int, rate: float) -> None:
+    logging.getLogger("asyncua").setLevel(logging.ERROR)
+    server = Server()
+    await server.init()
+    server.set_endpoint(f"opc.tcp://127.0.0.1:{port}")
+    index = await server.register_namespace(NAMESPACE)
+    folder = await server.nodes.objects.add_object(ua.NodeId("Bench", index), "Bench")
+    node_ids = [ua.NodeId(f"Bench.V{i}", index) for i in range(count)]
+    for node_id in node_ids:
+        await folder.add_variable(node_id, node_id.Identifier, 0.0)
+    async with server:
+        print(f"READY opc.tcp://127.0.0.1:{port}", flush=True)
+        period = 1.0 / rate
+        next_due = time.monotonic()
+        while True:
+            stamp = time.time()
+            value = ua.DataValue(ua.Variant(stamp, ua.VariantType.Double), SourceTimestamp=None)
+            for node_id in node_ids:
+                await server.write_attribute_value(node_id, value)
+            next_due += period
+            await asyncio.sleep(max(0.0, next_due - time.monotonic()))
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])))
