@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from hmi.storage.historian import read_history
@@ -49,7 +48,11 @@ def test_headless_demo_stops_cleanly_on_sigterm_with_history_flushed(tmp_path):
     try:
         wait_until(lambda: children_of(process.pid), timeout=30, message="the demo plant child process")
         plant_pids = children_of(process.pid)
-        time.sleep(4)  # acquire for a while; the historian commits every second
+        history = tmp_path / "history.sqlite"
+        # acquire until both protocols have committed rows (polling: a loaded machine starts slower)
+        wait_until(lambda: history.exists() and len(read_history(history, "tank_level", 0, 4e9)) > 10
+                   and len(read_history(history, "outlet_flow", 0, 4e9)) > 5, timeout=60, interval=0.5,
+                   message="rows from both PLCs in the historian")
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     finally:
@@ -61,7 +64,6 @@ def test_headless_demo_stops_cleanly_on_sigterm_with_history_flushed(tmp_path):
         wait_until(lambda pid=pid: not Path(f"/proc/{pid}").exists() or "Z" in
                    Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0], timeout=10,
                    message=f"plant process {pid} to exit")
-    history = tmp_path / "history.sqlite"
     assert len(read_history(history, "tank_level", 0, 4e9)) > 10  # over OPC UA
     assert len(read_history(history, "outlet_flow", 0, 4e9)) > 5  # over Modbus
 
