@@ -10,7 +10,8 @@ from tests.support import free_port
 
 class CuttableProxy:
     """Forwards 127.0.0.1:<port> to a target. `cut()` drops every open connection (like a pulled
-    cable with RST); `refuse(True)` makes new connections fail until `refuse(False)`."""
+    cable with RST); `refuse(True)` makes new connections fail until `refuse(False)`; `delay_s`
+    holds every answer from the server back that long (a slow or congested peer)."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -20,6 +21,7 @@ class CuttableProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._refusing = False
+        self.delay_s = 0.0
 
     async def __aenter__(self) -> CuttableProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
@@ -53,7 +55,7 @@ class CuttableProxy:
         self.connections += 1
         self._writers.update((client_writer, server_writer))
         pumps = [asyncio.create_task(self._pump(client_reader, server_writer)),
-                 asyncio.create_task(self._pump(server_reader, client_writer))]
+                 asyncio.create_task(self._pump(server_reader, client_writer, slow=True))]
         self._tasks.update(pumps)
         await asyncio.gather(*pumps, return_exceptions=True)
         self._tasks.difference_update(pumps)
@@ -61,10 +63,11 @@ class CuttableProxy:
             self._writers.discard(writer)
             writer.transport.abort()
 
-    @staticmethod
-    async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, slow: bool = False) -> None:
         try:
             while data := await reader.read(65536):
+                if slow and self.delay_s:
+                    await asyncio.sleep(self.delay_s)
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
