@@ -32,9 +32,8 @@ async def serve(port: int, count: int, rate: float) -> None:
         period = 1.0 / rate
         next_due = time.monotonic()
         while True:
-            stamp = time.time()
-            value = ua.DataValue(ua.Variant(stamp, ua.VariantType.Double), SourceTimestamp=None)
-            for node_id in node_ids:
+            for node_id in node_ids:  # each value is stamped when it is written: the moment it changes
+                value = ua.DataValue(ua.Variant(time.time(), ua.VariantType.Double), SourceTimestamp=None)
                 await server.write_attribute_value(node_id, value)
             next_due += period
             await asyncio.sleep(max(0.0, next_due - time.monotonic()))
