@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from tests.benchmarks.opcua_load_server import NAMESPACE
-from tests.support import free_port
+from tests.benchmarks.opcua_load_server import NAMESPACE, load_server
 
 TAGS = 1000
 RATE_HZ = 10.0
@@ -73,17 +70,8 @@ def measure(url: str, bridge_hz: float) -> dict[str, float]:
 
 def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.opcua_load_server", str(port), str(TAGS),
-                               str(RATE_HZ)], stdout=subprocess.PIPE, text=True)
-    try:
-        line = server.stdout.readline() if server.stdout else ""
-        if not line.startswith("READY"):
-            raise RuntimeError(f"load server did not start: {line!r}")
-        results = [measure(line.split()[1], hz) for hz in (10.0, 20.0)]
-    finally:
-        server.terminate()
-        server.wait(10)
+    with load_server(TAGS, RATE_HZ) as url:
+        results = [measure(url, hz) for hz in (10.0, 20.0)]
     print(f"{TAGS} tags at {RATE_HZ:g} Hz, server -> GUI thread (publishing interval 20 ms)")
     print(f"{'bridge rate':>12}{'samples':>10}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for r in results:

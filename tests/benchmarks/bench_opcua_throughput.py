@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,8 +19,7 @@ from drivers.model import Point
 from drivers.opcua.address import parse_opcua_address
 from drivers.opcua.driver import OpcUaDriver
 from drivers.opcua.settings import opcua_settings
-from tests.benchmarks.opcua_load_server import NAMESPACE
-from tests.support import free_port
+from tests.benchmarks.opcua_load_server import NAMESPACE, load_server
 
 ITEMS = int(os.environ.get("LINEWISE_BENCH_ITEMS", "10000"))
 RATE_HZ = 1.0
@@ -80,22 +77,12 @@ async def linewise_driver(url: str) -> tuple[int, float, float]:
 
 
 def main() -> None:
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.opcua_load_server", str(port), str(ITEMS),
-                               str(RATE_HZ)], stdout=subprocess.PIPE, text=True)
-    try:
-        line = server.stdout.readline() if server.stdout else ""
-        if not line.startswith("READY"):
-            raise RuntimeError(f"load server did not start: {line!r}")
-        url = line.split()[1]
-        results = {}
+    results = {}
+    with load_server(ITEMS, RATE_HZ) as url:
         for name, runner in (("bare asyncua", bare_client), ("linewise driver", linewise_driver),
                              ("bare asyncua (again)", bare_client)):
             notifications, cpu_us, elapsed = asyncio.run(runner(url))
             results[name] = {"notifications_per_s": notifications / elapsed, "cpu_us_per_notification": cpu_us}
-    finally:
-        server.terminate()
-        server.wait(10)
     bare = min(results["bare asyncua"]["cpu_us_per_notification"],
                results["bare asyncua (again)"]["cpu_us_per_notification"])
     ours = results["linewise driver"]["cpu_us_per_notification"]

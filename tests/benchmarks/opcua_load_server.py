@@ -8,9 +8,12 @@ written (epoch seconds), so a client can also measure latency. Prints READY <url
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 from asyncua import Server, ua
 
@@ -37,6 +40,23 @@ async def serve(port: int, count: int, rate: float) -> None:
                 await server.write_attribute_value(node_id, value)
             next_due += period
             await asyncio.sleep(max(0.0, next_due - time.monotonic()))
+
+
+@contextlib.contextmanager
+def load_server(count: int, rate: float) -> Iterator[str]:
+    """Run the load server in its own process on a free port; yields its URL."""
+    from tests.support import free_port
+
+    command = [sys.executable, "-m", "tests.benchmarks.opcua_load_server", str(free_port()), str(count), str(rate)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if not line.startswith("READY"):
+            raise RuntimeError(f"load server did not start: {line!r}")
+        yield line.split()[1]
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 if __name__ == "__main__":
