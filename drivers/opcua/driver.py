@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from asyncua import Client, Node, ua
-from asyncua.common.subscription import DataChangeEvent, Subscription
+from asyncua.common.subscription import DataChangeEvent, OpcEvent, Subscription
 
 from drivers.model import ConnectionState, DriverError, Point, Quality, TagUpdate, TrustError, WriteError
 from drivers.opcua.address import OpcUaAddress, parse_opcua_address
 from drivers.opcua.browse import AddressSpace
+from drivers.opcua.conditions import ConditionEvent, condition_filter, to_condition
 from drivers.opcua.monitoring import group_by_publishing_interval, item_request
 from drivers.opcua.pki import PkiStore
 from drivers.opcua.session import authenticate, explain_refusal, new_client, secure
@@ -74,6 +75,8 @@ class OpcUaDriver(SupervisedDriver):
         self._pending: list[TagUpdate] = []
         self._last_source_ts: dict[str, float] = {}
         self._flush_scheduled = False
+        self.conditions: dict[str, ConditionEvent] = {}  # latest state per condition id
+        self.on_conditions: Callable[[list[ConditionEvent]], None] = lambda records: None
 
     # -- connection ---------------------------------------------------------------------
 
@@ -97,6 +100,9 @@ class OpcUaDriver(SupervisedDriver):
         subscriptions = await self._subscribe(client)
         tasks = {asyncio.create_task(self._consume(s, tags), name=f"opcua-consume:{self.name}")
                  for s, tags in subscriptions}
+        if self.settings.conditions:
+            events = await self._subscribe_conditions(client)
+            tasks.add(asyncio.create_task(self._consume_conditions(events), name=f"opcua-conditions:{self.name}"))
         tasks.add(asyncio.create_task(self._lost.wait()))
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -178,6 +184,55 @@ class OpcUaDriver(SupervisedDriver):
             if self._pending and not self._flush_scheduled:  # one batch per burst of notifications
                 self._flush_scheduled = True
                 loop.call_soon(self._flush)
+
+    # -- alarms & conditions ---------------------------------------------------------------------
+
+    async def _subscribe_conditions(self, client: Client) -> Subscription:
+        subscription = await client.create_subscription(self.settings.publishing_interval_ms, handler=None,
+                                                        queue_maxsize=100_000)
+        notifier = client.get_node(await self._node_id(client, self.settings.condition_notifier))
+        await subscription.subscribe_events(notifier, ua.ObjectIds.ConditionType, evfilter=condition_filter())
+        try:  # ask for the current state of every condition: events only tell about changes
+            await client.get_node(ua.ObjectIds.ConditionType).call_method(
+                ua.NodeId(ua.ObjectIds.ConditionType_ConditionRefresh),
+                ua.Variant(subscription.subscription_id, ua.VariantType.UInt32))
+        except ua.UaStatusCodeError as exc:
+            log.info("%s: ConditionRefresh not available (%s)", self.name, ua.StatusCode(exc.code).name)
+        return subscription
+
+    async def _consume_conditions(self, subscription: Subscription) -> None:
+        async for event in subscription:
+            if not isinstance(event, OpcEvent):
+                continue
+            record = to_condition(self.name, event.event.event_fields or [])
+            if record is None:
+                continue
+            self.conditions[record.condition_id] = record
+            try:
+                self.on_conditions([record])
+            except Exception:  # a consumer's failure must not stop condition delivery
+                log.exception("%s: condition consumer failed", self.name)
+
+    async def acknowledge(self, condition_id: str, event_id: bytes, comment: str = "") -> None:
+        """Acknowledge the condition state identified by `event_id` (Part 9 Acknowledge)."""
+        await self._condition_method(condition_id, ua.ObjectIds.AcknowledgeableConditionType_Acknowledge,
+                                     event_id, comment, "acknowledge")
+
+    async def confirm(self, condition_id: str, event_id: bytes, comment: str = "") -> None:
+        await self._condition_method(condition_id, ua.ObjectIds.AcknowledgeableConditionType_Confirm,
+                                     event_id, comment, "confirm")
+
+    async def _condition_method(self, condition_id: str, method: int, event_id: bytes, comment: str,
+                                verb: str) -> None:
+        client = self._client
+        if client is None or self.state is not ConnectionState.CONNECTED:
+            raise DriverError(f"cannot {verb} {condition_id}: not connected to {self.settings.url}")
+        try:
+            await client.get_node(condition_id).call_method(
+                ua.NodeId(method), ua.Variant(event_id, ua.VariantType.ByteString),
+                ua.Variant(ua.LocalizedText(comment), ua.VariantType.LocalizedText))
+        except ua.UaStatusCodeError as exc:
+            raise DriverError(f"the server refused to {verb} {condition_id}: {ua.StatusCode(exc.code).name}") from None
 
     def diagnostics(self) -> dict[str, Any]:
         return {**super().diagnostics(), "endpoint": self.settings.url, "security": self.security,

@@ -20,7 +20,8 @@ from drivers.supervisor import Backoff, option
 MODES = ("auto", "None", "Sign", "SignAndEncrypt")
 POLICIES = ("auto", "Aes256_Sha256_RsaPss", "Basic256Sha256", "Aes128_Sha256_RsaOaep")
 _KNOWN = {"publishing_interval_ms", "sampling_interval_ms", "timeout_s", "watchdog_s", "reconnect_max_s",
-          "security_mode", "security_policy", "username", "password_env", "user_certificate", "user_private_key"}
+          "security_mode", "security_policy", "username", "password_env", "user_certificate", "user_private_key",
+          "conditions", "condition_notifier"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class OpcUaSettings:
     password_env: str | None = None
     user_certificate: Path | None = None
     user_private_key: Path | None = None
+    conditions: bool = False  # subscribe to Alarms & Conditions events
+    condition_notifier: str = "i=2253"  # the Server object; some servers use an area object
 
 
 def opcua_settings(url: str, options: Mapping[str, Any], site_folder: Path) -> OpcUaSettings:
@@ -85,6 +88,8 @@ def opcua_settings(url: str, options: Mapping[str, Any], site_folder: Path) -> O
         password_env=None if password_env is None else str(password_env),
         user_certificate=user_cert,
         user_private_key=user_key,
+        conditions=bool(opts.get("conditions", False)),
+        condition_notifier=str(opts.get("condition_notifier", "i=2253")),
     )
 
 
