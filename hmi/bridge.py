@@ -57,6 +57,12 @@ class Bridge(QObject):
 
     # -- GUI thread API ----------------------------------------------------------------------
 
+    def close(self) -> None:
+        """Stop receiving from the runtime (before the GUI goes away; the runtime may outlive it)."""
+        self.runtime.remove_listener(self._on_updates)
+        self.runtime.remove_state_listener(self._on_state)
+        self._callbacks.clear()
+
     def spec(self, tag: str) -> TagSpec:
         return self.runtime.registry.specs[tag]
 

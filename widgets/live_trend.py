@@ -65,7 +65,6 @@ class LiveTrend(QWidget):
                  redraw_hz: float = 4.0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.span_s = span_s
-        self.paused = False
         self.plot = pg.PlotWidget(self, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.plot.setBackground(FIELD)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
@@ -93,11 +92,8 @@ class LiveTrend(QWidget):
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
 
-    def set_paused(self, paused: bool) -> None:
-        self.paused = paused
-
     def redraw(self) -> None:
-        if self.paused or not self.isVisible():
+        if not self.isVisible():
             return
         now = time.time()
         start = now - self.span_s

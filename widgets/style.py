@@ -10,8 +10,6 @@ from PySide6.QtGui import QColor, QFont
 
 from drivers.model import Quality
 
-BACKGROUND = QColor("#c8c8c8")
-PANEL = QColor("#d6d6d6")
 FIELD = QColor("#e4e4e4")
 TEXT = QColor("#111111")
 TEXT_DIM = QColor("#5a5a5a")

@@ -78,9 +78,20 @@ class Runtime:
         """Receive every batch of updates (in engineering units) on the io loop."""
         self.registry.add_listener(listener)
 
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop calling `listener`; the registry's list is changed on the io loop that iterates it."""
+        if self.io.running:
+            self.io.call_soon(self.registry.remove_listener, listener)
+        else:
+            self.registry.remove_listener(listener)
+
     def add_state_listener(self, listener: StateListener) -> None:
         with self._lock:
             self._state_listeners.append(listener)
+
+    def remove_state_listener(self, listener: StateListener) -> None:
+        with self._lock:
+            self._state_listeners.remove(listener)
 
     # -- operator actions ---------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from drivers.plugins import AddressError, parse_tag_address
 from drivers.values import DataType
 
-SCHEMA_VERSION = 1
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
 
 

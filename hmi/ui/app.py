@@ -67,6 +67,7 @@ def run_gui(runtime: Runtime, screenshot: Path | None = None, after_s: float = 3
         wake.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        bridge.close()
         window.deleteLater()
         bridge.deleteLater()
         app.processEvents()

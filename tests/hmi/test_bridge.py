@@ -67,3 +67,19 @@ def test_write_round_trip_and_refusals(qtbot, runtime):
         assert not bridge.write("a", 3)
     assert read_only.args[2] == "a is read-only"
     assert runtime.registry.last("sp").value == 7.5
+
+
+def test_a_closed_bridge_receives_nothing_more(qtbot, runtime):
+    bridge = Bridge(runtime)
+    batches: list[list[TagUpdate]] = []
+    bridge.updates_delivered.connect(batches.append)
+    states: list[str] = []
+    bridge.connection_changed.connect(lambda name, state, detail: states.append(state))
+    bridge.close()
+    runtime.io.call_soon(runtime.registry.ingest, [TagUpdate("a", 9.0, Quality.GOOD, 2000.0, 2000.0)])
+    qtbot.waitUntil(lambda: runtime.registry.last("a").value == 9.0)
+    qtbot.wait(300)  # longer than the bridge's delivery period
+    assert batches == []
+    runtime.stop()  # drivers closing change state: a closed bridge must not hear it
+    qtbot.wait(50)
+    assert states == []
