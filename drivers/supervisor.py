@@ -25,6 +25,7 @@ from drivers.model import (
     UpdateSink,
     comm_lost,
 )
+from drivers.waiting import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -141,10 +142,7 @@ class SupervisedDriver:
             log.info("%s: %s; reconnecting in %.1f s", self.name, reason, wait)
             assert self._retry_now is not None
             self._retry_now.clear()
-            try:
-                await asyncio.wait_for(self._retry_now.wait(), timeout=wait)
-            except TimeoutError:
-                pass
+            await wait_event(self._retry_now, wait)
             delay = self._backoff.next_delay(delay)
 
     def _lose(self, reason: str, retry_in_s: float) -> None:

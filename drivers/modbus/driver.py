@@ -22,6 +22,7 @@ from drivers.modbus.settings import ModbusSettings
 from drivers.model import Point, Quality, TagUpdate, WriteError
 from drivers.supervisor import SupervisedDriver
 from drivers.values import coerce
+from drivers.waiting import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +83,7 @@ class ModbusDriver(SupervisedDriver):
                 self.counters.extra["overruns"] = self.counters.extra.get("overruns", 0) + 1
                 next_due = now
             self._poll_now.clear()
-            try:
-                await asyncio.wait_for(self._poll_now.wait(), timeout=next_due - now)
-            except TimeoutError:
-                pass
+            await wait_event(self._poll_now, next_due - now)
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from drivers.model import Quality, TagUpdate
+from drivers.waiting import wait_event
 from hmi.storage.schema import open_engine, samples, tags
 
 log = logging.getLogger(__name__)
@@ -98,10 +99,7 @@ class Historian:
     async def _run(self) -> None:
         assert self._wake is not None
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.flush_interval_s)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self.flush_interval_s)
             self._wake.clear()
             await self._flush()
 

@@ -1,0 +1,57 @@
+"""A cancelled waiter must stop even when its event is set in the same loop iteration."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from drivers.waiting import wait_event
+
+
+async def wait_for_based(event: asyncio.Event, timeout: float) -> bool:  # noqa: ASYNC109
+    """The pattern wait_event replaces (what the drivers and the historian used to do)."""
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def cancel_while_set(wait: Callable[[asyncio.Event, float], Awaitable[bool]]) -> bool:
+    """A loop like a poller's; returns True if cancelling it actually stopped it."""
+    event = asyncio.Event()
+
+    async def loop() -> None:
+        while True:
+            await wait(event, 10)
+            event.clear()
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0)  # the loop is now waiting
+    event.set()  # the wait completes...
+    task.cancel()  # ...in the same iteration as the cancel
+    done, _ = await asyncio.wait({task}, timeout=1)
+    stopped = task in done and task.cancelled()
+    if not stopped:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    return stopped
+
+
+def test_wait_event_never_swallows_a_cancellation():
+    assert asyncio.run(cancel_while_set(wait_event))
+
+
+def test_the_pattern_it_replaces_does_swallow_it_on_this_python():
+    # Documents why wait_event exists; CPython 3.12 reimplemented wait_for and fixed this.
+    assert asyncio.run(cancel_while_set(wait_for_based)) is False
+
+
+def test_wait_event_reports_timeout_and_set():
+    async def scenario() -> tuple[bool, bool]:
+        event = asyncio.Event()
+        timed_out = await wait_event(event, 0.01)
+        event.set()
+        return timed_out, await wait_event(event, 1)
+
+    assert asyncio.run(scenario()) == (False, True)
