@@ -136,9 +136,9 @@ class SupervisedDriver:
                 self.counters.disconnects += 1
             self.counters.errors += 1
             self.counters.last_error = reason
-            await self._disconnect()
             wait = self._backoff.jittered(delay)
-            self._lose(reason, wait)
+            self._lose(reason, wait)  # first: closing a session politely to a silent peer takes timeout_s
+            await self._disconnect()
             log.info("%s: %s; reconnecting in %.1f s", self.name, reason, wait)
             assert self._retry_now is not None
             self._retry_now.clear()

@@ -11,7 +11,9 @@ from tests.support import free_port
 class CuttableProxy:
     """Forwards 127.0.0.1:<port> to a target. `cut()` drops every open connection (like a pulled
     cable with RST); `refuse(True)` makes new connections fail until `refuse(False)`; `delay_s`
-    holds every answer from the server back that long (a slow or congested peer)."""
+    holds every answer from the server back that long (a slow or congested peer); `stall(True)`
+    stops forwarding in both directions without closing anything (a cable pulled with no RST,
+    a hung PLC) until `stall(False)`."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -22,6 +24,8 @@ class CuttableProxy:
         self._tasks: set[asyncio.Task[None]] = set()
         self._refusing = False
         self.delay_s = 0.0
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def __aenter__(self) -> CuttableProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
@@ -31,11 +35,18 @@ class CuttableProxy:
         assert self._server is not None
         self._server.close()
         self.cut()
+        self.stall(False)  # wake pumps held by a stall: they find their transports closed and end
         await self._server.wait_closed()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def refuse(self, refusing: bool) -> None:
         self._refusing = refusing
+
+    def stall(self, stalled: bool) -> None:
+        if stalled:
+            self._flowing.clear()
+        else:
+            self._flowing.set()
 
     def cut(self) -> None:
         for writer in list(self._writers):
@@ -68,6 +79,7 @@ class CuttableProxy:
             while data := await reader.read(65536):
                 if slow and self.delay_s:
                     await asyncio.sleep(self.delay_s)
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):

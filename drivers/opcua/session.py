@@ -21,6 +21,7 @@ from drivers.opcua.settings import OpcUaSettings
 
 APPLICATION_NAME = "Linewise HMI"
 APPLICATION_URI = f"urn:{socket.gethostname()}:linewise:hmi"
+ASYNCUA_PROBE_S = 3600.0
 
 _AUTH_REFUSED = {"BadUserAccessDenied", "BadIdentityTokenInvalid", "BadIdentityTokenRejected"}
 _CLIENT_CERT_REFUSED = {"BadCertificateUntrusted", "BadSecurityChecksFailed", "BadCertificateInvalid",
@@ -28,7 +29,9 @@ _CLIENT_CERT_REFUSED = {"BadCertificateUntrusted", "BadSecurityChecksFailed", "B
 
 
 def new_client(settings: OpcUaSettings) -> Client:
-    client = Client(settings.url, timeout=settings.timeout_s, watchdog_intervall=settings.watchdog_s)
+    # asyncua still reports a closed transport at once; its timed probe is replaced by the driver's
+    # liveness watch, which does not call a busy server lost (see OpcUaDriver._watch_liveness).
+    client = Client(settings.url, timeout=settings.timeout_s, watchdog_intervall=ASYNCUA_PROBE_S)
     client.name = client.description = APPLICATION_NAME
     client.application_uri = APPLICATION_URI
     client.product_uri = "urn:linewise"

@@ -30,7 +30,7 @@ class OpcUaSettings:
     publishing_interval_ms: float = 250.0
     sampling_interval_ms: float = 100.0
     timeout_s: float = 4.0
-    watchdog_s: float = 1.0  # how often the session is probed: bounds loss detection time
+    watchdog_s: float = 1.0  # a silent server is probed after this long, with this timeout
     backoff: Backoff = field(default_factory=Backoff)
     security_mode: str = "auto"
     security_policy: str = "auto"

@@ -6,15 +6,13 @@ Run with `python -m tests.benchmarks.bench_decimate` from the repository root.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
 from ext import numpy_twins
+from tests.benchmarks import write_result
 
 try:
     from ext import _kernels
@@ -73,7 +71,7 @@ def main() -> None:
         print("compiled: not built (python setup.py build_ext --inplace)")
     else:
         print(f"speed-up (compiled / numpy): {result['speedup_compiled_vs_numpy']:.1f}x")
-    Path(os.environ.get("LINEWISE_BENCH_OUT", "bench-decimate.json")).write_text(json.dumps(result, indent=2))
+    write_result("bench-decimate", result)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,6 @@ executemany into the same WITHOUT ROWID table, in the same run. Reports rows/s a
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import sqlite3
 import tempfile
 import time
@@ -13,6 +11,7 @@ from pathlib import Path
 
 from drivers.model import Quality, TagUpdate
 from hmi.storage.historian import Historian
+from tests.benchmarks import write_result
 
 TAGS = 100
 ROWS = 200_000
@@ -78,7 +77,7 @@ def main() -> None:
     print(f"{'raw sqlite3 executemany':<28}{result['raw_rows_per_s']:>14,.0f}")
     print(f"{'linewise Historian':<28}{result['ours_rows_per_s']:>14,.0f}")
     print(f"ratio (ours / raw): {result['ratio_ours_vs_raw']:.2f}")
-    Path(os.environ.get("LINEWISE_BENCH_OUT", "bench-historian.json")).write_text(json.dumps(result, indent=2))
+    write_result("bench-historian", result)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import os
 import time
 import tracemalloc
@@ -16,6 +15,7 @@ from drivers.model import ConnectionState, Quality
 from drivers.opcua.driver import OpcUaDriver
 from drivers.opcua.settings import opcua_settings
 from hmi.runtime.demo import DemoPlantProcess
+from tests.benchmarks import write_result
 from tests.drivers.recorder import Recorder, point
 from tests.support import async_wait_until
 from tests.tcp_proxy import CuttableProxy
@@ -84,7 +84,7 @@ def main() -> None:
     print(f"{'':>16}{'after 10':>12}{f'after {CYCLES}':>12}")
     for key in at10:
         print(f"{key:>16}{at10[key]:>12.0f}{at100[key]:>12.0f}")
-    Path(os.environ.get("LINEWISE_BENCH_OUT", "bench-opcua-reconnect.json")).write_text(json.dumps(summary, indent=2))
+    write_result("bench-opcua-reconnect", summary)
 
 
 if __name__ == "__main__":

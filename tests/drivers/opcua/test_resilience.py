@@ -94,6 +94,35 @@ def test_values_sent_again_after_a_reconnect_are_flagged_replayed(tmp_path):
     asyncio.run(scenario())
 
 
+def test_a_peer_gone_silent_without_closing_is_detected_by_the_liveness_probe():
+    async def scenario() -> None:
+        async with DemoPlant(opcua_port=0, modbus_port=0) as plant, \
+                CuttableProxy("127.0.0.1", int(plant.opcua_url.split(":")[2].split("/")[0])) as proxy:
+            options = {"watchdog_s": 0.5, "security_mode": "None", "reconnect_max_s": 1.0}
+            driver = OpcUaDriver("plc", opcua_settings(f"opc.tcp://127.0.0.1:{proxy.port}", options, Path(".")))
+            rec = Recorder()
+            await driver.start([LEVEL], rec.on_updates, rec.on_state)
+            try:
+                await async_wait_until(lambda: rec.last("level") is not None, message="first value")
+                loop = asyncio.get_running_loop()
+                proxy.stall(True)  # the socket stays open: only silence tells
+                stalled_at = loop.time()
+                assert rec.last("level").quality is Quality.GOOD
+                await async_wait_until(lambda: rec.last("level").quality is Quality.COMM_LOST, timeout=5,
+                                       message="silence detected")
+                # quiet for watchdog_s, then a probe that times out after watchdog_s (+ scheduling slack)
+                assert loop.time() - stalled_at < 3 * options["watchdog_s"] + 0.5
+                assert "timed out" in driver.state_detail
+                proxy.stall(False)
+                proxy.cut()
+                await async_wait_until(lambda: rec.last("level").quality is Quality.GOOD, timeout=15,
+                                       message="recovery")
+            finally:
+                await driver.close()
+
+    asyncio.run(scenario())
+
+
 def test_a_refusing_peer_backs_off_and_recovers():
     async def scenario() -> None:
         async with DemoPlant(opcua_port=0, modbus_port=0) as plant, \
