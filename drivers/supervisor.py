@@ -139,6 +139,9 @@ class SupervisedDriver:
             wait = self._backoff.jittered(delay)
             self._lose(reason, wait)  # first: closing a session politely to a silent peer takes timeout_s
             await self._disconnect()
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # a close() that a library swallowed while disconnecting
+                raise asyncio.CancelledError
             log.info("%s: %s; reconnecting in %.1f s", self.name, reason, wait)
             assert self._retry_now is not None
             self._retry_now.clear()

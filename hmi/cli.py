@@ -10,9 +10,9 @@ import sys
 import threading
 from pathlib import Path
 
-from hmi.runtime import DemoPlantError, DemoPlantProcess, Runtime
-from hmi.runtime.demo import DEMO_SITE, MODBUS_CONNECTION, OPCUA_CONNECTION
-from hmi.site import Site, SiteError, load_site
+from hmi.runtime import DemoPlantError, Runtime, default_data_dir
+from hmi.runtime.demo import DEMO_SITE, start_demo_plant
+from hmi.site import SiteError, load_site
 
 log = logging.getLogger("linewise")
 
@@ -70,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = None
     try:
         if args.demo:
-            demo = start_demo_plant(site)
-            site = site.with_connection_urls(demo.connection_urls())
+            demo, site = start_demo_plant(site, args.data_dir or default_data_dir(site))
         if args.screenshot:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         runtime = Runtime(site, args.data_dir)
@@ -91,27 +90,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if demo is not None:
             demo.stop()
-
-
-def start_demo_plant(site: Site) -> DemoPlantProcess:
-    """Start the plant on the demo site's ports, or on free ports if those are taken."""
-    urls = {c.name: c.url for c in site.project.connections}
-    opcua_port = _port(urls.get(OPCUA_CONNECTION))
-    modbus_port = _port(urls.get(MODBUS_CONNECTION))
-    try:
-        plant = DemoPlantProcess(opcua_port, modbus_port)
-        plant.start()
-    except DemoPlantError:
-        log.warning("demo ports %d/%d not available; using free ports", opcua_port, modbus_port)
-        plant = DemoPlantProcess(0, 0)
-        plant.start()
-    return plant
-
-
-def _port(url: str | None) -> int:
-    from urllib.parse import urlsplit
-
-    return (urlsplit(url).port or 0) if url else 0
 
 
 def run_headless(runtime: Runtime) -> int:

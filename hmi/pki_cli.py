@@ -55,7 +55,7 @@ def pki_main(argv: list[str]) -> int:
 
 
 def _list(store: PkiStore) -> int:
-    own = store.client_certificate_path
+    own = store.own_certificate_path
     print("own (Linewise's application certificate):")
     print(_indent(certificate_info(load_certificate(own)).describe()) if own.exists()
           else "  not created yet (it is made on the first secure connection)")

@@ -31,8 +31,8 @@ def widget_for_tags(window: MainWindow, tag: str) -> LiveTrend:
 
 
 @pytest.fixture
-def plant():
-    process = DemoPlantProcess()
+def plant(tmp_path):
+    process = DemoPlantProcess(data_dir=tmp_path)  # secured, certificates exchanged, as `--demo` runs it
     process.start()
     yield process
     process.stop()
@@ -40,7 +40,7 @@ def plant():
 
 @pytest.fixture
 def runtime(plant, tmp_path):
-    site = load_site(DEMO_SITE).with_connection_urls(plant.connection_urls())
+    site = plant.site(load_site(DEMO_SITE))
     rt = Runtime(site, tmp_path)
     rt.start()
     yield rt
@@ -102,11 +102,12 @@ def test_live_values_setpoint_round_trip_and_history(qtbot, runtime, tmp_path):
 
 def test_unreachable_plc_shows_down_and_recovers(qtbot, tmp_path):
     opcua_port, modbus_port = free_port(), free_port()
-    site = load_site(DEMO_SITE).with_connection_urls({
-        "plant_opcua": f"opc.tcp://127.0.0.1:{opcua_port}", "plant_modbus": f"modbus://127.0.0.1:{modbus_port}"})
+    plant = DemoPlantProcess(opcua_port, modbus_port, data_dir=tmp_path)
+    site = load_site(DEMO_SITE).with_connections({
+        "plant_opcua": f"opc.tcp://127.0.0.1:{opcua_port}", "plant_modbus": f"modbus://127.0.0.1:{modbus_port}"},
+        plant.connection_options())
     runtime = Runtime(site, tmp_path)
     runtime.start()
-    plant = DemoPlantProcess(opcua_port, modbus_port)
     try:
         bridge = Bridge(runtime)
         window = MainWindow(bridge)

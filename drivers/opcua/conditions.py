@@ -35,6 +35,10 @@ _SELECT: list[tuple[str, ua.NodeId, tuple[str, ...]]] = [
     ("confirmed", _ACKABLE, ("ConfirmedState", "Id")),
     ("active", _ALARM, ("ActiveState", "Id")),
     ("active_text", _ALARM, ("ActiveState",)),
+    # ISA-18.2 / IEC 62682 states an alarm list must show: absent fields (older servers) stay None
+    ("shelving", _ALARM, ("ShelvingState", "CurrentState")),
+    ("suppressed", _ALARM, ("SuppressedState", "Id")),
+    ("out_of_service", _ALARM, ("OutOfServiceState", "Id")),
 ]
 
 
@@ -68,6 +72,13 @@ class ConditionEvent:
     confirmed: bool | None
     retain: bool
     enabled: bool | None
+    shelving: str = ""  # "" (not shelvable or unshelved), "TimedShelved", "OneShotShelved", ...
+    suppressed: bool | None = None
+    out_of_service: bool | None = None
+
+    @property
+    def shelved(self) -> bool:
+        return self.shelving not in ("", "Unshelved")
 
 
 def to_condition(connection: str, fields: list[ua.Variant]) -> ConditionEvent | None:
@@ -96,6 +107,9 @@ def to_condition(connection: str, fields: list[ua.Variant]) -> ConditionEvent | 
         confirmed=_bool(raw["confirmed"]),
         retain=bool(raw["retain"]),
         enabled=_bool(raw["enabled"]),
+        shelving=_text(raw["shelving"]),
+        suppressed=_bool(raw["suppressed"]),
+        out_of_service=_bool(raw["out_of_service"]),
     )
 
 

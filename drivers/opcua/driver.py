@@ -35,12 +35,8 @@ log = logging.getLogger(__name__)
 
 
 
-def _epoch(stamp: datetime | None) -> float | None:
-    if stamp is None:
-        return None
-    if stamp.tzinfo is None:  # OPC UA DateTime is UTC
-        stamp = stamp.replace(tzinfo=UTC)
-    return stamp.timestamp()
+def _epoch(stamp: datetime) -> float:
+    return stamp.timestamp() if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC).timestamp()  # UTC per spec
 
 
 def quality_of(status: ua.StatusCode | None) -> tuple[Quality, str]:
@@ -51,15 +47,18 @@ def quality_of(status: ua.StatusCode | None) -> tuple[Quality, str]:
 
 
 def to_update(tag: str, data_value: ua.DataValue, replayed: bool = False) -> TagUpdate:
-    """This runs once per notification: keep it lean (the clock is read only when a stamp is missing)."""
-    quality, detail = quality_of(data_value.StatusCode)
+    """This runs once per notification: keep it lean (no clock read unless a stamp is missing;
+    asyncua decodes DateTime as an aware UTC datetime, so .timestamp() is exact)."""
+    status = data_value.StatusCode
+    if status is None or status.value == 0:  # Good: skip decoding the code
+        quality, detail = Quality.GOOD, ""
+    else:
+        quality, detail = quality_of(status)
     variant = data_value.Value
-    server_ts = _epoch(data_value.ServerTimestamp)
-    if server_ts is None:
-        server_ts = time.time()
-    source_ts = _epoch(data_value.SourceTimestamp)
+    server, source = data_value.ServerTimestamp, data_value.SourceTimestamp
+    server_ts = _epoch(server) if server is not None else time.time()
     return TagUpdate(tag, None if variant is None else variant.Value, quality,
-                     server_ts if source_ts is None else source_ts, server_ts, replayed, detail)
+                     server_ts if source is None else _epoch(source), server_ts, replayed, detail)
 
 
 class OpcUaDriver(SupervisedDriver):
@@ -142,7 +141,8 @@ class OpcUaDriver(SupervisedDriver):
         if client is None:
             return
         try:
-            await asyncio.wait_for(client.disconnect(), timeout=self.settings.timeout_s)
+            async with asyncio.timeout(self.settings.timeout_s):  # not wait_for: see drivers/waiting.py
+                await client.disconnect()
         except Exception:  # the peer may already be gone; the socket is closed either way
             log.debug("%s: disconnect raised", self.name, exc_info=True)
 

@@ -94,18 +94,20 @@ class PkiStore:
     # -- our own application instance certificate -----------------------------------------
 
     @property
-    def client_certificate_path(self) -> Path:
+    def own_certificate_path(self) -> Path:
         return self.own / "certs" / CLIENT_CERT
 
     @property
-    def client_key_path(self) -> Path:
+    def own_key_path(self) -> Path:
         return self.own / "private" / CLIENT_KEY
 
-    def ensure_client_certificate(self, application_uri: str, application_name: str,
-                                  days: int = 5 * 365) -> tuple[Path, Path]:
-        """Create the client certificate and key on first use; reuse them afterwards."""
+    def ensure_own_certificate(self, application_uri: str, application_name: str,
+                               days: int = 5 * 365) -> tuple[Path, Path]:
+        """Create this application's instance certificate and key on first use; reuse them afterwards.
+
+        The client uses it; the demo plant and test servers make theirs the same way."""
         self.ensure_folders()
-        cert_path, key_path = self.client_certificate_path, self.client_key_path
+        cert_path, key_path = self.own_certificate_path, self.own_key_path
         if cert_path.exists() and key_path.exists():
             return cert_path, key_path
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

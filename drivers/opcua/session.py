@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 from asyncua import Client, ua
 from cryptography import x509
@@ -26,6 +27,12 @@ ASYNCUA_PROBE_S = 3600.0
 _AUTH_REFUSED = {"BadUserAccessDenied", "BadIdentityTokenInvalid", "BadIdentityTokenRejected"}
 _CLIENT_CERT_REFUSED = {"BadCertificateUntrusted", "BadSecurityChecksFailed", "BadCertificateInvalid",
                         "BadCertificateUriInvalid", "BadCertificateUseNotAllowed"}
+
+
+def ensure_application_certificate(pki_dir: Path) -> Path:
+    """Linewise's client certificate in this PKI folder, made on first use: the file a server must trust."""
+    cert_path, _key_path = PkiStore(pki_dir).ensure_own_certificate(APPLICATION_URI, APPLICATION_NAME)
+    return cert_path
 
 
 def new_client(settings: OpcUaSettings) -> Client:
@@ -50,7 +57,7 @@ async def secure(client: Client, settings: OpcUaSettings) -> str:
     pki = PkiStore(settings.pki_dir)
     server_cert = load_certificate(_first_certificate(endpoint.ServerCertificate))
     require_trusted(pki, server_cert)
-    cert_path, key_path = pki.ensure_client_certificate(APPLICATION_URI, APPLICATION_NAME)
+    cert_path, key_path = pki.ensure_own_certificate(APPLICATION_URI, APPLICATION_NAME)
     await client.set_security(POLICY_CLASSES[policy_name(endpoint)], str(cert_path), str(key_path),
                               server_certificate=_first_certificate(endpoint.ServerCertificate),
                               mode=endpoint.SecurityMode)
@@ -102,7 +109,7 @@ def explain_refusal(exc: ua.UaStatusCodeError, settings: OpcUaSettings) -> Drive
         return DriverError(f"the server refused the user {who!r} ({name}): check the user name, the password in "
                            f"{settings.password_env or 'the environment'}, or the user's rights on the server")
     if name in _CLIENT_CERT_REFUSED:
-        cert = PkiStore(settings.pki_dir).client_certificate_path
+        cert = PkiStore(settings.pki_dir).own_certificate_path
         return DriverError(f"the server does not accept Linewise's certificate ({name}): trust {cert} on the "
                            "server (most servers keep it in their rejected folder until an administrator does)")
     return DriverError(f"the server refused the session: {name}")

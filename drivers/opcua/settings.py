@@ -21,7 +21,7 @@ MODES = ("auto", "None", "Sign", "SignAndEncrypt")
 POLICIES = ("auto", "Aes256_Sha256_RsaPss", "Basic256Sha256", "Aes128_Sha256_RsaOaep")
 _KNOWN = {"publishing_interval_ms", "sampling_interval_ms", "timeout_s", "watchdog_s", "reconnect_max_s",
           "security_mode", "security_policy", "username", "password_env", "user_certificate", "user_private_key",
-          "conditions", "condition_notifier"}
+          "conditions", "condition_notifier", "pki_dir"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def opcua_settings(url: str, options: Mapping[str, Any], site_folder: Path) -> O
         backoff=Backoff(maximum_s=option(opts, "reconnect_max_s", 15.0, low=0.5, high=600)),
         security_mode=mode,
         security_policy=policy,
-        pki_dir=site_folder / "pki",
+        pki_dir=(site_folder / Path(str(opts.get("pki_dir", "pki"))).expanduser()).resolve(),
         username=None if username is None else str(username),
         password_env=None if password_env is None else str(password_env),
         user_certificate=user_cert,

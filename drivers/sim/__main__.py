@@ -2,7 +2,8 @@
 
 The parent learns the endpoints from exactly one stdout line, printed once both servers listen::
 
-    LINEWISE-DEMO-READY {"opcua_url": "...", "modbus_host": "127.0.0.1", "modbus_port": M}
+    LINEWISE-DEMO-READY {"opcua_url": "...", "modbus_host": "127.0.0.1", "modbus_port": M,
+                         "opcua_certificate": "<pki>/own/certs/...der" or null}
 
 The plant runs until SIGTERM/SIGINT or until its stdin reaches end-of-file. The latter ties its
 life to the parent's: when the parent dies, even by SIGKILL, the pipe closes and the plant shuts
@@ -21,6 +22,7 @@ import signal
 import stat
 import sys
 import threading
+from pathlib import Path
 
 from drivers.sim.plant import DemoPlant
 
@@ -50,6 +52,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     add("--opcua-port", type=_port, default=4840, help="OPC UA port, 0 = any free (default 4840)")
     add("--modbus-port", type=_port, default=5020, help="Modbus TCP port, 0 = any free (default 5020)")
+    add("--pki", type=Path, metavar="DIR",
+        help="secure OPC UA with this PKI folder (own/, trusted/, rejected/): SignAndEncrypt only, and only "
+             "clients whose certificate is in trusted/ (default: unsecured, None policy)")
+    add("--trust-client", type=Path, action="append", default=[], metavar="CERT",
+        help="put this client certificate in the plant's trusted/ folder first (repeatable)")
     add("--dt", type=_positive_float, default=0.1, help="simulation step in seconds (default 0.1)")
     add("--verbose", action="store_true", help="log at INFO level, including asyncua and pymodbus")
     return parser.parse_args(argv)
@@ -92,7 +99,8 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
 
 
 async def serve(args: argparse.Namespace) -> int:
-    plant = DemoPlant(host=args.host, opcua_port=args.opcua_port, modbus_port=args.modbus_port, dt=args.dt)
+    plant = DemoPlant(host=args.host, opcua_port=args.opcua_port, modbus_port=args.modbus_port, dt=args.dt,
+                      pki_dir=args.pki, trusted_clients=args.trust_client)
     try:
         await plant.start()
     except OSError as exc:
@@ -106,7 +114,9 @@ async def serve(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         if _stdin_is_watchable():
             _watch_stdin(loop, stop)
-        ready = {"opcua_url": plant.opcua_url, "modbus_host": plant.host, "modbus_port": plant.modbus_port}
+        certificate = plant.opcua_certificate
+        ready = {"opcua_url": plant.opcua_url, "modbus_host": plant.host, "modbus_port": plant.modbus_port,
+                 "opcua_certificate": None if certificate is None else str(certificate)}
         sys.stdout.write(f"{READY_PREFIX} {json.dumps(ready)}\n")
         sys.stdout.flush()
         await stop.wait()

@@ -7,20 +7,25 @@ clients can scale and label them without Linewise-specific knowledge.
 
 Client writes reach the model through asyncua's per-attribute value setter; the model validates
 them, and a refusal travels back as a per-operation ``BadOutOfRange`` (or ``BadTypeMismatch``)
-status in the Write response. This first cut offers only the None security policy with
-anonymous logins; nothing else about the server is switched off.
+status in the Write response. Given a PKI folder the server is secured as a PLC should be
+(:mod:`drivers.sim.opcua_security`: SignAndEncrypt only, trusted client certificates only);
+without one it offers the None policy, for tests that exercise other things. Logins are
+anonymous either way: there is no user database.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from asyncua import Node, Server, ua
 
+from drivers.opcua.pki import PkiStore
+from drivers.sim.opcua_security import SECURE_POLICIES, AnonymousOperators, TrustedClients, plant_pki
 from drivers.sim.plant_model import FIELDS, PlantModel
 from drivers.sim.quiet import logger_silenced
 
@@ -90,8 +95,11 @@ def unece_unit_id(code: str) -> int:
 class PlantOpcUaServer:
     """Serves a :class:`PlantModel` over OPC UA; call :meth:`publish` after each model step."""
 
-    def __init__(self, model: PlantModel, host: str = "127.0.0.1", port: int = 4840) -> None:
+    def __init__(self, model: PlantModel, host: str = "127.0.0.1", port: int = 4840,
+                 pki_dir: Path | None = None, trusted_clients: Sequence[Path] = ()) -> None:
         self._model = model
+        self._pki_dir = pki_dir
+        self._trusted_clients = list(trusted_clients)
         self._host = host
         self._port = port
         self._server: Server | None = None
@@ -118,7 +126,7 @@ class PlantOpcUaServer:
         """Build the address space and listen; ``OSError`` naming the port if it is taken."""
         if self._port:
             self._check_port_free()  # fail in milliseconds, before the ~2 s of address-space loading
-        server = Server()
+        server = Server(user_manager=AnonymousOperators()) if self._pki_dir else Server()
         server.name = "Linewise demo plant"
         server.manufacturer_name = "Linewise"
         server.product_uri = NAMESPACE_URI
@@ -126,7 +134,10 @@ class PlantOpcUaServer:
         await server.init()
         await server.set_application_uri(APPLICATION_URI)
         server.set_endpoint(self.url)
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        if self._pki_dir is not None:
+            await self._secure(server, self._pki_dir)
+        else:
+            server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
         # No user database exists yet: offer anonymous only rather than a username token that
         # would travel in clear text, and refuse the built-in "admin" login that bypasses access levels.
         server.set_identity_tokens([ua.AnonymousIdentityToken])
@@ -144,6 +155,19 @@ class PlantOpcUaServer:
             self._port = server.bserver.port
         self._server = server
         await self.publish()
+
+    @property
+    def certificate_path(self) -> Path | None:
+        """The server's certificate (DER), for clients to trust; None when unsecured."""
+        return None if self._pki_dir is None else PkiStore(self._pki_dir).own_certificate_path
+
+    async def _secure(self, server: Server, pki_dir: Path) -> None:
+        pki = plant_pki(pki_dir, self._trusted_clients)
+        cert_path, key_path = pki.ensure_own_certificate(APPLICATION_URI, "Linewise demo plant")
+        await server.load_certificate(str(cert_path))
+        await server.load_private_key(str(key_path))
+        server.set_security_policy(SECURE_POLICIES)
+        server.set_certificate_validator(TrustedClients(pki))
 
     def _check_port_free(self) -> None:
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET

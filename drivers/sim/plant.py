@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
+from pathlib import Path
 
 from drivers.sim.modbus_server import PlantModbusServer
 from drivers.sim.opcua_server import PlantOpcUaServer
@@ -33,13 +35,15 @@ class DemoPlant:
         modbus_port: int = 5020,  # unprivileged stand-in for 502
         dt: float = 0.1,
         model: PlantModel | None = None,
+        pki_dir: Path | None = None,  # secures OPC UA (SignAndEncrypt, trusted clients only)
+        trusted_clients: Sequence[Path] = (),
     ) -> None:
         if not dt > 0:
             raise ValueError(f"dt must be positive, got {dt!r}")
         self._host = host
         self._dt = dt
         self._model = model if model is not None else PlantModel()
-        self._opcua = PlantOpcUaServer(self._model, host, opcua_port)
+        self._opcua = PlantOpcUaServer(self._model, host, opcua_port, pki_dir, trusted_clients)
         self._modbus = PlantModbusServer(self._model, host, modbus_port)
         self._ticker: asyncio.Task[None] | None = None
 
@@ -54,6 +58,10 @@ class DemoPlant:
     @property
     def opcua_url(self) -> str:
         return self._opcua.url
+
+    @property
+    def opcua_certificate(self) -> Path | None:
+        return self._opcua.certificate_path
 
     @property
     def opcua_namespace_index(self) -> int:

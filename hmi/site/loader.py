@@ -58,9 +58,13 @@ class Site:
     def connection(self, name: str) -> ConnectionSpec:
         return next(c for c in self.project.connections if c.name == name)
 
-    def with_connection_urls(self, urls: dict[str, str]) -> Site:
-        """The same site with some connections pointed elsewhere (demo ports, tests)."""
-        connections = [c.model_copy(update={"url": urls.get(c.name, c.url)}) for c in self.project.connections]
+    def with_connections(self, urls: dict[str, str], options: dict[str, dict[str, Any]] | None = None) -> Site:
+        """The same site with some connections pointed elsewhere and given extra options (the demo
+        plant's ports and PKI folder, tests)."""
+        options = options or {}
+        connections = [c.model_copy(update={"url": urls.get(c.name, c.url),
+                                            "options": {**c.options, **options.get(c.name, {})}})
+                       for c in self.project.connections]
         project = self.project.model_copy(update={"connections": connections})
         settings = {c.name: plugin_for_url(c.url).settings(c.url, c.options, self.folder) for c in connections}
         return replace(self, project=project, connection_settings=settings)

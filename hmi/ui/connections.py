@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -32,6 +33,24 @@ COLUMNS = ["Connection", "State", "Endpoint", "Security", "Connects", "Drops", "
 CERT_FIELDS = [("subject", "Subject"), ("issuer", "Issuer"), ("thumbprint", "Thumbprint (SHA-1)"),
                ("valid_from", "Valid from"), ("valid_to", "Valid to"), ("validity", "Validity"),
                ("application_uri", "Application URI")]
+
+
+SECURITY_COLUMN = COLUMNS.index("Security")
+UNSECURED_TIP = ("Not signed, not encrypted: anyone on this network can read and change this traffic. "
+                 "IEC 62443 asks for a secured channel or a network zone that protects it.")
+
+
+def describe_security(info: dict[str, Any]) -> tuple[str, bool]:
+    """The Security cell and whether it is unsecured (shown with a warning, not in colour: it is not
+    a process abnormality, but a technician must see it)."""
+    security = str(info.get("security") or "")
+    if str(info.get("url", "")).startswith("modbus"):
+        return "none (Modbus has no security)", True
+    if security in ("", "-"):
+        return "-", False
+    if security.startswith("None"):
+        return "None: unsecured", True
+    return security, False
 
 
 class ConnectionsWindow(QDialog):
@@ -86,8 +105,9 @@ class ConnectionsWindow(QDialog):
         selected = self.selected_connection()
         self.table.setRowCount(len(snapshot))
         for row, (name, info) in enumerate(snapshot.items()):
+            security, unsecured = describe_security(info)
             values = [name, info.get("state", ""), info.get("endpoint", info.get("url", "")),
-                      info.get("security", "-") or "-", info.get("connects", ""), info.get("disconnects", ""),
+                      security, info.get("connects", ""), info.get("disconnects", ""),
                       f"{rates.get(name, 0.0):.0f}", info.get("reads", ""), info.get("writes", ""),
                       info.get("errors", ""), info.get("detail") if info.get("state") == "down"
                       else info.get("last_error", "")]
@@ -98,6 +118,9 @@ class ConnectionsWindow(QDialog):
                 if info.get("state") == "down" and col in (0, 1):
                     item.setBackground(BAD_DATA)
                     item.setForeground(QColor("white"))
+                if col == SECURITY_COLUMN and unsecured:
+                    item.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
+                    item.setToolTip(UNSECURED_TIP)
                 self.table.setItem(row, col, item)
             if name == selected:
                 self.table.selectRow(row)
@@ -106,6 +129,13 @@ class ConnectionsWindow(QDialog):
             waiting = next((r for r, info in enumerate(snapshot.values()) if info.get("untrusted_certificate")), 0)
             self.table.selectRow(waiting)
         self._show_certificate()
+
+    def select_connection(self, name: str) -> None:
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item is not None and item.text() == name:
+                self.table.selectRow(row)
+                return
 
     def selected_connection(self) -> str | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []

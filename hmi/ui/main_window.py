@@ -59,6 +59,9 @@ class MainWindow(QMainWindow):
         connections_action.triggered.connect(self.show_connections)
         self.menuBar().addMenu("&View").addAction(connections_action)
         self.connection_status.clicked.connect(self.show_connections)
+        self._offered_thumbprints: set[str] = set()
+        bridge.connection_changed.connect(self._on_connection_changed)
+        bridge.diagnostics_ready.connect(self._offer_trust)
         self.statusBar().showMessage(f"Site: {bridge.runtime.site.folder}   History: {bridge.runtime.data_dir}")
         self._clock_timer = QTimer(self)
         self._clock_timer.timeout.connect(self._tick)
@@ -71,6 +74,22 @@ class MainWindow(QMainWindow):
         self.connections_window.show()
         self.connections_window.raise_()
         return self.connections_window
+
+    def _on_connection_changed(self, _name: str, state: str, _detail: str) -> None:
+        if state == "down":  # a refusal may carry a server certificate that is waiting for a decision
+            self.bridge.request_diagnostics()
+
+    def _offer_trust(self, snapshot: dict) -> None:
+        """Open the Connections window on a server certificate that is new and untrusted, once per
+        certificate: the technician sees subject, thumbprint and validity and decides there."""
+        for name, info in snapshot.items():
+            thumbprint = (info.get("untrusted_certificate") or {}).get("thumbprint")
+            if thumbprint and thumbprint not in self._offered_thumbprints:
+                self._offered_thumbprints.add(thumbprint)
+                window = self.show_connections()
+                window.show_snapshot(snapshot)
+                window.select_connection(name)
+                return
 
     def show_screen(self, name: str) -> None:
         screen = self.screens[name]

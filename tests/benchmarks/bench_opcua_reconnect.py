@@ -31,13 +31,21 @@ def sample() -> dict[str, float]:
             "python_heap_kib": current / 1024}
 
 
+def growth_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int = 5) -> list[str]:
+    """Where the heap grew between two snapshots (by allocating line), to explain any growth."""
+    ignore = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)]
+    stats = after.filter_traces(ignore).compare_to(before.filter_traces(ignore), "lineno")
+    return [f"{stat.size_diff / 1024:+.1f} KiB ({stat.count_diff:+d} blocks) {stat.traceback[0]}"
+            for stat in stats[:top] if stat.size_diff > 0]
+
+
 async def soak(opcua_port: int) -> dict:
     async with CuttableProxy("127.0.0.1", opcua_port) as proxy:
         options = {"watchdog_s": 0.5, "publishing_interval_ms": 50, "security_mode": "None", "reconnect_max_s": 1}
         driver = OpcUaDriver("plc", opcua_settings(f"opc.tcp://127.0.0.1:{proxy.port}", options, Path(".")))
         rec = Recorder()
         await driver.start([LEVEL], rec.on_updates, rec.on_state)
-        samples, recovery = {}, []
+        samples, recovery, snapshots = {}, [], {}
         try:
             await async_wait_until(lambda: rec.state is ConnectionState.CONNECTED, message="first connect")
             for cycle in range(1, CYCLES + 1):
@@ -54,9 +62,11 @@ async def soak(opcua_port: int) -> dict:
                 if cycle in (10, CYCLES):
                     await asyncio.sleep(0.5)
                     samples[cycle] = sample()
+                    snapshots[cycle] = tracemalloc.take_snapshot()
         finally:
             await driver.close()
-        return {"samples": samples, "recovery": recovery, "disconnects": driver.counters.disconnects}
+        return {"samples": samples, "recovery": recovery, "disconnects": driver.counters.disconnects,
+                "growth_sites": growth_sites(snapshots[10], snapshots[CYCLES])}
 
 
 def main() -> None:
@@ -77,6 +87,7 @@ def main() -> None:
         "good_again_after_cut_s": {"p50": back[len(back) // 2], "max": back[-1]},
         "after_10": at10, f"after_{CYCLES}": at100,
         "growth_10_to_100": {k: at100[k] - at10[k] for k in at10},
+        "heap_growth_sites": result["growth_sites"],
     }
     print(f"{CYCLES} cuts, {result['disconnects']} disconnects counted")
     print(f"COMM_LOST after a cut: p50 {summary['comm_lost_after_cut_s']['p50'] * 1000:.0f} ms, "
@@ -84,6 +95,9 @@ def main() -> None:
     print(f"{'':>16}{'after 10':>12}{f'after {CYCLES}':>12}")
     for key in at10:
         print(f"{key:>16}{at10[key]:>12.0f}{at100[key]:>12.0f}")
+    print("where the heap grew (10 -> 100 cycles, this benchmark's own lines excluded):")
+    for site in result["growth_sites"]:
+        print(f"  {site}")
     write_result("bench-opcua-reconnect", summary)
 
 

@@ -55,3 +55,35 @@ def test_wait_event_reports_timeout_and_set():
         return timed_out, await wait_event(event, 1)
 
     assert asyncio.run(scenario()) == (False, True)
+
+
+def test_close_stops_a_driver_even_if_its_library_swallows_the_cancel_while_disconnecting():
+    """asyncua's disconnect (and 3.11's wait_for) can eat the cancel that close() sends; the
+    supervisor must still stop instead of backing off and reconnecting forever."""
+    from drivers.supervisor import SupervisedDriver
+
+    class SwallowingDriver(SupervisedDriver):
+        disconnecting = asyncio.Event()
+
+        async def _serve(self) -> None:
+            raise ConnectionError("refused")
+
+        async def _disconnect(self) -> None:
+            self.disconnecting.set()
+            try:
+                await asyncio.sleep(0.2)
+            except asyncio.CancelledError:
+                pass  # what a careless library does
+
+    async def scenario() -> bool:
+        driver = SwallowingDriver("plc")
+        await driver.start([], lambda updates: None, lambda *state: None)
+        await driver.disconnecting.wait()
+        try:
+            async with asyncio.timeout(5):
+                await driver.close()
+        except TimeoutError:
+            return False
+        return True
+
+    assert asyncio.run(scenario())

@@ -26,7 +26,7 @@ def site_copy(tmp_path):
 def runtime(site_copy, tmp_path):
     plant = DemoPlantProcess()
     plant.start()
-    rt = Runtime(load_site(site_copy).with_connection_urls(plant.connection_urls()), tmp_path / "data")
+    rt = Runtime(plant.site(load_site(site_copy)), tmp_path / "data")
     rt.start()
     yield rt
     rt.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 from asyncua import ua
 
@@ -10,25 +11,29 @@ from drivers.opcua.pki import certificate_info
 from hmi.bridge import Bridge
 from hmi.runtime import Runtime
 from hmi.site import load_site
-from hmi.ui.connections import ConnectionsWindow
+from hmi.ui.connections import ConnectionsWindow, describe_security
+from hmi.ui.main_window import MainWindow
 from tests.drivers.opcua.secure_peer import secure_server
 from tests.support_threads import peer_in_thread
+
+
+def write_site(site_dir: Path, peer) -> Path:
+    site_dir.mkdir()
+    (site_dir / "site.yaml").write_text(textwrap.dedent(f"""\
+        schema_version: 1
+        name: Secure
+        connections:
+          - {{name: plc, url: "{peer.url}", options: {{watchdog_s: 0.5}}}}
+        tags:
+          - {{name: value, address: "opcua://plc/{peer.value_node}"}}
+        """))
+    return site_dir
 
 
 def test_trust_an_untrusted_server_from_the_window(qtbot, tmp_path):
     with peer_in_thread(lambda: secure_server(tmp_path, [ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])) \
             as peer:
-        site_dir = tmp_path / "site"
-        site_dir.mkdir()
-        (site_dir / "site.yaml").write_text(textwrap.dedent(f"""\
-            schema_version: 1
-            name: Secure
-            connections:
-              - {{name: plc, url: "{peer.url}", options: {{watchdog_s: 0.5}}}}
-            tags:
-              - {{name: value, address: "opcua://plc/{peer.value_node}"}}
-            """))
-        runtime = Runtime(load_site(site_dir), tmp_path / "data")
+        runtime = Runtime(load_site(write_site(tmp_path / "site", peer)), tmp_path / "data")
         runtime.start()
         try:
             bridge = Bridge(runtime)
@@ -49,3 +54,38 @@ def test_trust_an_untrusted_server_from_the_window(qtbot, tmp_path):
             window.close()
         finally:
             runtime.stop()
+
+
+def test_a_new_untrusted_certificate_opens_the_connections_window_once(qtbot, tmp_path):
+    with peer_in_thread(lambda: secure_server(tmp_path, [ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])) \
+            as peer:
+        runtime = Runtime(load_site(write_site(tmp_path / "site", peer)), tmp_path / "data")
+        runtime.start()
+        try:
+            bridge = Bridge(runtime)
+            main = MainWindow(bridge)
+            qtbot.addWidget(main)
+            main.show()
+            qtbot.waitUntil(lambda: main.connections_window is not None and main.connections_window.isVisible(),
+                            timeout=15_000)
+            window = main.connections_window
+            assert window.selected_connection() == "plc"
+            qtbot.waitUntil(lambda: window.certificate_box.isVisible(), timeout=5_000)
+            assert window.certificate_labels["thumbprint"].text() == certificate_info(peer.certificate).thumbprint
+            window.close()  # the technician decides later: the same certificate does not pop up again
+            qtbot.wait(1500)
+            main._offer_trust({"plc": {"untrusted_certificate": {"thumbprint": window.certificate_labels[
+                "thumbprint"].text()}}})
+            assert not window.isVisible()
+            main.close()
+            bridge.close()
+        finally:
+            runtime.stop()
+
+
+def test_unsecured_connections_carry_a_visible_marker():
+    assert describe_security({"url": "opc.tcp://plc:4840", "security": "None/None"}) == ("None: unsecured", True)
+    assert describe_security({"url": "modbus://drive:502", "security": ""})[1] is True
+    assert describe_security({"url": "opc.tcp://plc:4840", "security": "Basic256Sha256/SignAndEncrypt"}) == (
+        "Basic256Sha256/SignAndEncrypt", False)
+    assert describe_security({"url": "opc.tcp://plc:4840", "security": ""}) == ("-", False)  # not connected yet

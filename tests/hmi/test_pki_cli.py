@@ -8,7 +8,7 @@ from hmi.cli import main
 
 def rejected_server_cert(tmp_path):
     server = PkiStore(tmp_path / "server")
-    cert_path, _ = server.ensure_client_certificate("urn:plc:1", "PLC-1")
+    cert_path, _ = server.ensure_own_certificate("urn:plc:1", "PLC-1")
     cert = load_certificate(cert_path)
     site = tmp_path / "site"
     site.mkdir()
@@ -42,7 +42,7 @@ def test_unknown_thumbprint_is_a_clear_error(tmp_path, capsys):
 
 def test_trust_from_a_file(tmp_path, capsys):
     other = PkiStore(tmp_path / "other")
-    cert_path, _ = other.ensure_client_certificate("urn:plc:2", "PLC-2")
+    cert_path, _ = other.ensure_own_certificate("urn:plc:2", "PLC-2")
     site = tmp_path / "site"
     site.mkdir()
     assert main(["pki", "trust", "--site", str(site), "--file", str(cert_path)]) == 0
@@ -51,9 +51,9 @@ def test_trust_from_a_file(tmp_path, capsys):
 
 def test_own_certificate_is_made_once_with_the_application_uri(tmp_path):
     store = PkiStore(tmp_path / "pki")
-    cert_path, key_path = store.ensure_client_certificate("urn:host:linewise:hmi", "Linewise HMI")
+    cert_path, key_path = store.ensure_own_certificate("urn:host:linewise:hmi", "Linewise HMI")
     first = cert_path.read_bytes()
-    assert store.ensure_client_certificate("urn:host:linewise:hmi", "Linewise HMI") == (cert_path, key_path)
+    assert store.ensure_own_certificate("urn:host:linewise:hmi", "Linewise HMI") == (cert_path, key_path)
     assert cert_path.read_bytes() == first
     assert certificate_info(load_certificate(cert_path)).application_uri == "urn:host:linewise:hmi"
     assert oct(key_path.stat().st_mode & 0o777) == "0o600"

@@ -105,7 +105,7 @@ def test_missing_site_file(tmp_path):
         load_site(tmp_path / "nowhere")
 
 
-def test_with_connection_urls_revalidates(tmp_path):
-    site = load(GOOD, tmp_path).with_connection_urls({"drive": "modbus://127.0.0.1:1502"})
+def test_with_connections_revalidates(tmp_path):
+    site = load(GOOD, tmp_path).with_connections({"drive": "modbus://127.0.0.1:1502"})
     assert site.connection_settings["drive"].port == 1502
     assert parse_site(GOOD, tmp_path / "site.yaml").project.name == "Test"

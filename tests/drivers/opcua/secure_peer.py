@@ -52,7 +52,7 @@ async def secure_server(folder: Path, policies: list[ua.SecurityPolicyType], *, 
                         anonymous: bool = True, user_certs: list[x509.Certificate] | None = None
                         ) -> AsyncIterator[SecurePeer]:
     pki = PkiStore(folder / "server-pki")
-    cert_path, key_path = pki.ensure_client_certificate("urn:linewise:test-secure-server", "Secure test server")
+    cert_path, key_path = pki.ensure_own_certificate("urn:linewise:test-secure-server", "Secure test server")
     users = PasswordUsers(passwords or {}, anonymous, user_certs or [])
     server = Server(user_manager=users)
     await server.init()

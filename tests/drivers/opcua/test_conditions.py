@@ -23,10 +23,15 @@ class LevelHighAlarm:
 
     def __init__(self, server: Server, generator, tank: ua.NodeId, condition: ua.NodeId) -> None:
         self.server, self.generator, self.tank, self.condition = server, generator, tank, condition
-        self.active = self.acked = self.confirmed = False
+        self.active = self.acked = self.confirmed = self.suppressed = False
+        self.shelving = "Unshelved"
         self.last_event_id = b""
         self.comments: list[str] = []
         generator.event.add_property("NodeId", condition, ua.VariantType.NodeId)  # the ConditionId
+        # optional AlarmConditionType states; OutOfServiceState is left out, as older servers do
+        generator.event.add_property("ShelvingState/CurrentState", ua.LocalizedText("Unshelved"),
+                                     ua.VariantType.LocalizedText)
+        generator.event.add_property("SuppressedState/Id", False, ua.VariantType.Boolean)
 
     async def emit(self) -> None:
         event = self.generator.event
@@ -40,6 +45,8 @@ class LevelHighAlarm:
         setattr(event, "AckedState/Id", self.acked)
         setattr(event, "ConfirmedState/Id", self.confirmed)
         setattr(event, "EnabledState/Id", True)
+        setattr(event, "ShelvingState/CurrentState", ua.LocalizedText(self.shelving))
+        setattr(event, "SuppressedState/Id", self.suppressed)
         await self.generator.trigger()
         event_id = event.EventId  # asyncua keeps it as a Variant on the server side
         self.last_event_id = event_id.Value if isinstance(event_id, ua.Variant) else event_id
@@ -111,6 +118,13 @@ def test_conditions_arrive_and_are_acknowledged_on_the_server():
                 with pytest.raises(DriverError, match="server refused to acknowledge"):
                     await driver.acknowledge(record.condition_id, received[-1].event_id, "again")
                 assert alarm.comments == ["seen by operator 1"]
+
+                assert (received[-1].shelved, received[-1].suppressed, received[-1].out_of_service) == (
+                    False, False, None)  # None: this server has no OutOfServiceState
+                alarm.shelving, alarm.suppressed = "OneShotShelved", True
+                await alarm.emit()
+                await async_wait_until(lambda: received[-1].shelved, message="the shelved state")
+                assert (received[-1].shelving, received[-1].suppressed) == ("OneShotShelved", True)
             finally:
                 await driver.close()
 

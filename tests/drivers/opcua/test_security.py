@@ -63,7 +63,7 @@ def test_each_policy_after_the_technician_trusts_the_server(tmp_path, policy, ex
                 assert rec.last("value").value == 41.5
                 await driver.write(tag, 7.25)
                 await async_wait_until(lambda: rec.last("value").value == 7.25, message="write echo")
-                own = certificate_info(load(pki.client_certificate_path))
+                own = certificate_info(load(pki.own_certificate_path))
                 assert own.application_uri.endswith(":linewise:hmi")
             finally:
                 await driver.close()
@@ -150,7 +150,7 @@ def test_x509_user_authentication(tmp_path):
     site = tmp_path / "site"
     site.mkdir()
     user_pki = PkiStore(tmp_path / "user")
-    user_cert, user_key = user_pki.ensure_client_certificate("urn:linewise:test-user", "operator-1")
+    user_cert, user_key = user_pki.ensure_own_certificate("urn:linewise:test-user", "operator-1")
 
     async def scenario() -> None:
         async with secure_server(tmp_path, [P.Basic256Sha256_SignAndEncrypt], anonymous=False,
