@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hmi.runtime import DemoPlantError, Runtime, default_data_dir
 from hmi.runtime.demo import DEMO_SITE, start_demo_plant
+from hmi.runtime.heap import freeze_startup_heap
 from hmi.site import SiteError, load_site
 
 log = logging.getLogger("linewise")
@@ -96,6 +97,7 @@ def run_headless(runtime: Runtime) -> int:
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     log.info("running headless on %s; Ctrl-C or SIGTERM stops", runtime.site.project.name)
+    freeze_startup_heap()
     try:
         while not stop.wait(0.5):
             pass

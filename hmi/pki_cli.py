@@ -4,6 +4,9 @@
     linewise pki trust   --site DIR THUMBPRINT    move a rejected certificate to trusted/
     linewise pki trust   --site DIR --file F      trust a certificate received as a file
     linewise pki untrust --site DIR THUMBPRINT    move a trusted certificate back to rejected/
+
+`--pki DIR` instead of `--site DIR` names a PKI folder directly (a site's `pki_dir` option, or
+the demo's `<data dir>/pki`).
 """
 
 from __future__ import annotations
@@ -22,15 +25,18 @@ def pki_main(argv: list[str]) -> int:
                             ("trust", "trust a rejected server certificate (or one given as a file)"),
                             ("untrust", "stop trusting a server certificate")):
         sub = commands.add_parser(name, help=help_text)
-        sub.add_argument("--site", type=Path, required=True, help="site folder (its pki/ folder is used)")
+        where = sub.add_mutually_exclusive_group(required=True)
+        where.add_argument("--site", type=Path, help="site folder (its pki/ folder is used)")
+        where.add_argument("--pki", type=Path, help="a PKI folder (own/, trusted/, rejected/) given directly")
         if name != "list":
             sub.add_argument("thumbprint", nargs="?", help="SHA-1 thumbprint, or a unique prefix of it")
         if name == "trust":
             sub.add_argument("--file", type=Path, help="a certificate file (DER or PEM) to trust")
     args = parser.parse_args(argv)
-    if not args.site.is_dir():
-        parser.error(f"site folder {args.site} does not exist")
-    store = PkiStore(args.site / "pki")
+    folder = args.pki if args.pki is not None else args.site
+    if not folder.is_dir():
+        parser.error(f"{'PKI' if args.pki is not None else 'site'} folder {folder} does not exist")
+    store = PkiStore(args.pki if args.pki is not None else args.site / "pki")
     try:
         if args.command == "list":
             return _list(store)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from hmi.bridge import Bridge
 from hmi.runtime import Runtime
+from hmi.runtime.heap import freeze_startup_heap
 from hmi.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def run_gui(runtime: Runtime, screenshot: Path | None = None, after_s: float = 3
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
+    freeze_startup_heap()  # the window is built: what is alive now lives to the end
     try:
         app.exec()
     finally:

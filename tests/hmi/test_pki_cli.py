@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from drivers.opcua.pki import PkiStore, certificate_info, load_certificate
 from hmi.cli import main
 
@@ -57,3 +59,12 @@ def test_own_certificate_is_made_once_with_the_application_uri(tmp_path):
     assert cert_path.read_bytes() == first
     assert certificate_info(load_certificate(cert_path)).application_uri == "urn:host:linewise:hmi"
     assert oct(key_path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_pki_folder_can_be_named_directly(tmp_path, capsys):
+    site, info = rejected_server_cert(tmp_path)
+    assert main(["pki", "trust", "--pki", str(site / "pki"), info.thumbprint]) == 0
+    assert [i.thumbprint for i in PkiStore(site / "pki").trusted_certificates()] == [info.thumbprint]
+    with pytest.raises(SystemExit):
+        main(["pki", "list", "--pki", str(tmp_path / "nowhere")])
+    assert "PKI folder" in capsys.readouterr().err
