@@ -68,6 +68,10 @@ class ConnectionsWindow(QDialog):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._show_certificate)
+        # the last error is what a technician reads first: in full, wrapped, for the selected connection
+        self.error_label = QLabel(self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.certificate_box = QGroupBox("Untrusted server certificate", self)
         form = QFormLayout(self.certificate_box)
         self.certificate_labels = {key: QLabel(self.certificate_box) for key, _ in CERT_FIELDS}
@@ -86,6 +90,7 @@ class ConnectionsWindow(QDialog):
         self.message = QLabel(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.error_label)
         layout.addWidget(self.certificate_box)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
@@ -156,7 +161,10 @@ class ConnectionsWindow(QDialog):
 
     def _show_certificate(self) -> None:
         name = self.selected_connection()
-        certificate = self.snapshot.get(name or "", {}).get("untrusted_certificate") or {}
+        info = self.snapshot.get(name or "", {})
+        error = info.get("detail") if info.get("state") == "down" else info.get("last_error")
+        self.error_label.setText(f"{name}: {error}" if name and error else "")
+        certificate = info.get("untrusted_certificate") or {}
         self.certificate_box.setVisible(bool(certificate))
         for key, label in self.certificate_labels.items():
             label.setText(str(certificate.get(key, "")))

@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self._offered_thumbprints: set[str] = set()
         bridge.connection_changed.connect(self._on_connection_changed)
         bridge.diagnostics_ready.connect(self._offer_trust)
+        bridge.request_diagnostics()  # a certificate refused before this window existed is offered too
         self.statusBar().showMessage(f"Site: {bridge.runtime.site.folder}   History: {bridge.runtime.data_dir}")
         self._clock_timer = QTimer(self)
         self._clock_timer.timeout.connect(self._tick)
