@@ -35,7 +35,8 @@ class DriverPlugin:
     into an immutable address object, raising AddressError. `settings(url, options, site_folder)`
     validates a connection's URL and options when the site loads (ValueError naming the
     option; files named in options are relative to the site folder); `create(name, settings)`
-    builds the connection's driver at run time.
+    builds the connection's driver at run time. `check_address(address, settings)`, if given,
+    returns what is wrong with an address on that connection (a scan class it does not define).
     """
 
     scheme: str
@@ -43,6 +44,7 @@ class DriverPlugin:
     parse_address: Callable[[str, Mapping[str, str]], Any]
     settings: Callable[[str, Mapping[str, Any], Path], Any]
     create: Callable[[str, Any], Driver]
+    check_address: Callable[[Any, Any], str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ class DataType(enum.StrEnum):
     UINT16 = "uint16"
     INT32 = "int32"
     UINT32 = "uint32"
+    INT64 = "int64"
+    UINT64 = "uint64"
     FLOAT32 = "float32"
     FLOAT64 = "float64"
     STRING = "string"
@@ -31,6 +33,8 @@ _INT_RANGES = {
     DataType.UINT16: (0, 2**16 - 1),
     DataType.INT32: (-(2**31), 2**31 - 1),
     DataType.UINT32: (0, 2**32 - 1),
+    DataType.INT64: (-(2**63), 2**63 - 1),
+    DataType.UINT64: (0, 2**64 - 1),
 }
 
 
@@ -50,6 +54,11 @@ def coerce(value: Any, data_type: DataType) -> Any:
         return bool(value)
     if data_type is DataType.STRING:
         return str(value)
+    if data_type.is_integer and (whole := _exact_int(value)) is not None:  # 64-bit counters exceed a float
+        low, high = _INT_RANGES[data_type]
+        if not low <= whole <= high:
+            raise ValueError(f"{value!r} does not fit in {data_type} ({low}..{high})")
+        return whole
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -64,3 +73,11 @@ def coerce(value: Any, data_type: DataType) -> Any:
             raise ValueError(f"{value!r} does not fit in {data_type} ({low}..{high})")
         return int(number)
     return number
+
+
+def _exact_int(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value.strip())
+    return None

@@ -1,7 +1,8 @@
-"""Modbus TCP driver over pymodbus: block polling, writes, quality, reconnect.
+"""Modbus TCP driver over pymodbus: block polling per scan class, writes, quality, reconnect.
 
 One request is in flight per connection (pymodbus serialises them anyway); devices on
-separate connections are polled concurrently because each driver has its own task.
+separate connections are polled concurrently because each driver has its own tasks. Each
+scan class has its own poll task and period, and counts its own overruns.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 from pymodbus.pdu import ModbusPDU
 
-from drivers.modbus.address import ModbusAddress, Table
+from drivers.modbus.address import DEFAULT_SCAN, ModbusAddress, Table
 from drivers.modbus.blocks import Block, plan_blocks
-from drivers.modbus.codec import decode_registers, encode_value
+from drivers.modbus.codec import bit_masks, decode_registers, encode_value
 from drivers.modbus.settings import ModbusSettings
 from drivers.model import Point, Quality, TagUpdate, WriteError
 from drivers.supervisor import SupervisedDriver
@@ -39,6 +40,9 @@ EXCEPTION_NAMES = {
 }
 
 
+ILLEGAL_FUNCTION = 1
+
+
 def exception_text(code: int) -> str:
     return f"exception {code} ({EXCEPTION_NAMES.get(code, 'unknown')})"
 
@@ -48,14 +52,17 @@ class ModbusDriver(SupervisedDriver):
         super().__init__(name, settings.backoff)
         self.settings = settings
         self._client: AsyncModbusTcpClient | None = None
-        self._blocks: list[Block] = []
+        self._blocks: dict[str, list[Block]] = {}  # scan class -> its block reads
         self._lock = asyncio.Lock()
         self._poll_now = asyncio.Event()
 
     # -- connection ---------------------------------------------------------------------
 
     async def _serve(self) -> None:
-        self._blocks = plan_blocks(self._points, self.settings.max_gap)
+        by_class: dict[str, list[Point]] = {}
+        for point in self._points:
+            by_class.setdefault(point.address.scan, []).append(point)
+        self._blocks = {name: plan_blocks(points, self.settings.max_gap) for name, points in by_class.items()}
         # reconnect_delay=0 turns pymodbus' own reconnect off: the supervisor owns it.
         client = AsyncModbusTcpClient(self.settings.host, port=self.settings.port,
                                       timeout=self.settings.timeout_s, retries=0, reconnect_delay=0)
@@ -64,23 +71,33 @@ class ModbusDriver(SupervisedDriver):
             raise ConnectionError(f"cannot connect to {self.settings.host}:{self.settings.port} "
                                   "(is the device on, the address and port right, the network up?)")
         self._mark_connected(f"{self.settings.host}:{self.settings.port}")
-        await self._poll_forever()
+        pollers = [asyncio.create_task(self._poll_forever(name, blocks), name=f"modbus-scan:{self.name}:{name}")
+                   for name, blocks in self._blocks.items()]
+        try:
+            done, _ = await asyncio.wait(pollers, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # a poller only ends by failing: re-raise its error for the supervisor
+        finally:
+            for task in pollers:
+                task.cancel()
+            await asyncio.gather(*pollers, return_exceptions=True)
 
     async def _disconnect(self) -> None:
         client, self._client = self._client, None
         if client is not None:
             client.close()
 
-    async def _poll_forever(self) -> None:
-        period = self.settings.poll_interval_s
+    async def _poll_forever(self, scan_class: str, blocks: list[Block]) -> None:
+        period = self.settings.scan_period_s(scan_class)
         next_due = time.monotonic()
         while True:
-            for block in self._blocks:
+            for block in blocks:
                 self._publish(await self._read_block(block))
             next_due += period
             now = time.monotonic()
             if next_due < now:  # overrun: do not try to catch up with a burst of polls
-                self.counters.extra["overruns"] = self.counters.extra.get("overruns", 0) + 1
+                key = "overruns" if scan_class == DEFAULT_SCAN else f"overruns_{scan_class}"
+                self.counters.extra[key] = self.counters.extra.get(key, 0) + 1
                 next_due = now
             self._poll_now.clear()
             await wait_event(self._poll_now, next_due - now)
@@ -113,6 +130,11 @@ class ModbusDriver(SupervisedDriver):
             self.counters.last_error = f"unit {block.unit} {block.table} {block.start}: {detail}"
             return [TagUpdate(p.tag, None, Quality.BAD, now, now, detail=detail) for p in block.points]
         words = response.bits if block.table.is_bits else response.registers
+        if len(words) < block.count:  # a short answer: never decode past what arrived
+            self.counters.errors += 1
+            detail = f"short response: {len(words)} of {block.count} {'bits' if block.table.is_bits else 'registers'}"
+            self.counters.last_error = f"unit {block.unit} {block.table} {block.start}: {detail}"
+            return [TagUpdate(p.tag, None, Quality.BAD, now, now, detail=detail) for p in block.points]
         updates = []
         for point in block.points:
             address: ModbusAddress = point.address
@@ -132,25 +154,18 @@ class ModbusDriver(SupervisedDriver):
         address: ModbusAddress = point.address
         if not address.table.is_writable:
             raise WriteError(f"{point.tag}: {address.table.name.lower().replace('_', ' ')} are read-only")
-        client = self._client
-        if client is None:
+        if self._client is None:
             raise WriteError(f"{point.tag}: not connected to {self.settings.host}:{self.settings.port}")
         try:
             typed = coerce(value, address.data_type)
+            words = [] if address.table.is_bits or address.bit is not None else encode_value(address, typed)
         except ValueError as exc:
             raise WriteError(f"{point.tag}: {exc}") from None
         self.counters.writes += 1
         try:
-            if address.table is Table.COILS:
-                response = await self._request(client.write_coil, address=address.offset, value=typed,
-                                               device_id=address.unit)
-            elif address.count == 1:
-                (word,) = encode_value(address, typed)
-                response = await self._request(client.write_register, address=address.offset, value=word,
-                                               device_id=address.unit)
-            else:
-                response = await self._request(client.write_registers, address=address.offset,
-                                               values=encode_value(address, typed), device_id=address.unit)
+            response = await self._send_write(address, typed, words)
+            if not response.isError() and self.settings.verify_writes:
+                await self._verify(point, typed, words)
         except (ModbusException, ConnectionError, TimeoutError) as exc:
             self.counters.errors += 1
             raise WriteError(f"{point.tag}: write not delivered: {exc}") from exc
@@ -158,3 +173,59 @@ class ModbusDriver(SupervisedDriver):
             self.counters.errors += 1
             raise WriteError(f"{point.tag}: device refused the write: {exception_text(response.exception_code)}")
         self._poll_now.set()  # show the written value back without waiting a whole poll period
+
+    async def _send_write(self, address: ModbusAddress, value: Any, words: list[int]) -> ModbusPDU:
+        client = self._client
+        assert client is not None
+        unit, offset = address.unit, address.offset
+        if address.table is Table.COILS:
+            if address.write_multiple:
+                return await self._request(client.write_coils, address=offset, values=[value], device_id=unit)
+            return await self._request(client.write_coil, address=offset, value=value, device_id=unit)
+        if address.bit is not None:
+            return await self._write_bit(address, value)
+        if len(words) == 1 and not address.write_multiple:
+            return await self._request(client.write_register, address=offset, value=words[0], device_id=unit)
+        return await self._request(client.write_registers, address=offset, values=words, device_id=unit)
+
+    async def _write_bit(self, address: ModbusAddress, value: bool) -> ModbusPDU:
+        """One bit of a register: function 22 changes it atomically; a device without 22 gets a
+        read-modify-write (the other bits could change between the two, as on any such device)."""
+        client = self._client
+        assert client is not None
+        assert address.bit is not None
+        and_mask, or_mask = bit_masks(address.bit, value)
+        response = await self._request(client.mask_write_register, address=address.offset, and_mask=and_mask,
+                                       or_mask=or_mask, device_id=address.unit)
+        if not response.isError() or response.exception_code != ILLEGAL_FUNCTION:
+            return response
+        current = await self._request(client.read_holding_registers, address=address.offset, count=1,
+                                      device_id=address.unit)
+        if current.isError():
+            return current
+        word = (current.registers[0] & and_mask) | or_mask
+        return await self._request(client.write_register, address=address.offset, value=word,
+                                   device_id=address.unit)
+
+    async def _verify(self, point: Point, value: Any, words: list[int]) -> None:
+        """Read the value back: a device may accept a write and keep something else (clamped,
+        read-only in its current mode). Registers are compared, not decoded floats."""
+        address: ModbusAddress = point.address
+        block = Block(address.unit, address.table, address.offset, address.count, [point])
+        client = self._client
+        assert client is not None
+        reader = client.read_coils if address.table is Table.COILS else client.read_holding_registers
+        response = await self._request(reader, address=block.start, count=block.count, device_id=block.unit)
+        if response.isError():
+            raise WriteError(f"{point.tag}: written, but the read-back failed: "
+                             f"{exception_text(response.exception_code)}")
+        if address.table is Table.COILS or address.bit is not None:
+            held: Any = bool(response.bits[0]) if address.table is Table.COILS else bool(
+                (response.registers[0] >> address.bit) & 1)
+            matches = held == bool(value)
+        else:
+            held = decode_registers(address, response.registers)
+            matches = list(response.registers[: address.count]) == words
+        if not matches:
+            self.counters.errors += 1
+            raise WriteError(f"{point.tag}: the device accepted {value!r} but holds {held!r} (read back)")

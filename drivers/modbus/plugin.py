@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from drivers.modbus.address import parse_modbus_address
+from drivers.modbus.address import ModbusAddress, parse_modbus_address
 from drivers.modbus.settings import ModbusSettings, modbus_settings
 from drivers.model import Driver
 from drivers.plugins import DriverPlugin
+
+
+def _check(address: ModbusAddress, settings: ModbusSettings) -> str | None:
+    if address.scan not in settings.scan_classes_s:
+        return (f"scan class {address.scan!r} is not defined in the connection's scan_classes "
+                f"(defined: {', '.join(sorted(settings.scan_classes_s))})")
+    return None
 
 
 def _create(name: str, settings: ModbusSettings) -> Driver:
@@ -20,4 +27,5 @@ PLUGIN = DriverPlugin(
     parse_address=parse_modbus_address,
     settings=modbus_settings,
     create=_create,
+    check_address=_check,
 )

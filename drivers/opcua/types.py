@@ -14,6 +14,8 @@ VARIANT_TO_TYPE: dict[ua.VariantType, DataType] = {
     ua.VariantType.UInt16: DataType.UINT16,
     ua.VariantType.Int32: DataType.INT32,
     ua.VariantType.UInt32: DataType.UINT32,
+    ua.VariantType.Int64: DataType.INT64,
+    ua.VariantType.UInt64: DataType.UINT64,
     ua.VariantType.Float: DataType.FLOAT32,
     ua.VariantType.Double: DataType.FLOAT64,
     ua.VariantType.String: DataType.STRING,

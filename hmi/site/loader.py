@@ -100,7 +100,7 @@ def parse_site(text: str, path: Path) -> Site:
         raise SiteError([_problem_from_pydantic(file, lines, err) for err in exc.errors()]) from None
     problems: list[Problem] = []
     settings = _check_connections(project, path.parent, file, lines, problems)
-    addresses = _check_tags(project, file, lines, problems)
+    addresses = _check_tags(project, settings, file, lines, problems)
     _check_screens(project, file, lines, problems)
     if problems:
         raise SiteError(problems)
@@ -121,7 +121,8 @@ def _check_connections(project: SiteProject, folder: Path, file: str, lines: dic
     return settings
 
 
-def _check_tags(project: SiteProject, file: str, lines: dict[Loc, int], problems: list[Problem]) -> dict:
+def _check_tags(project: SiteProject, settings: dict[str, Any], file: str, lines: dict[Loc, int],
+                problems: list[Problem]) -> dict:
     connections = {c.name: c for c in project.connections}
     addresses: dict[str, TagAddress] = {}
     for i, tag in enumerate(project.tags):
@@ -135,6 +136,10 @@ def _check_tags(project: SiteProject, file: str, lines: dict[Loc, int], problems
         elif address.scheme not in _schemes_of(conn):
             problems.append(_problem(file, lines, ("tags", i, "address"),
                                      f"{address.scheme}:// address on connection {conn.name!r}, which is {conn.url}"))
+        elif conn.name in settings and (check := plugin_for_url(conn.url).check_address) is not None:
+            problem = check(address.address, settings[conn.name])
+            if problem:
+                problems.append(_problem(file, lines, ("tags", i, "address"), problem))
         addresses[tag.name] = address
     return addresses
 

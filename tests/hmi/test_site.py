@@ -109,3 +109,14 @@ def test_with_connections_revalidates(tmp_path):
     site = load(GOOD, tmp_path).with_connections({"drive": "modbus://127.0.0.1:1502"})
     assert site.connection_settings["drive"].port == 1502
     assert parse_site(GOOD, tmp_path / "site.yaml").project.name == "Test"
+
+
+def test_a_scan_class_the_connection_does_not_define_is_named(tmp_path):
+    text = GOOD.replace("url: modbus://127.0.0.1:5020",
+                        "url: modbus://127.0.0.1:5020\n    options: {scan_classes: {fast: 100}}")
+    text = text.replace("?type=float32", "?type=float32&scan=fsat")
+    found = problems(text, tmp_path)
+    assert len(found) == 1
+    assert "site.yaml:14: tags[1].address: scan class 'fsat' is not defined" in found[0]
+    assert "(defined: default, fast)" in found[0]
+    assert load(text.replace("scan=fsat", "scan=fast"), tmp_path).addresses["level"].address.scan == "fast"
