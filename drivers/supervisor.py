@@ -25,7 +25,7 @@ from drivers.model import (
     UpdateSink,
     comm_lost,
 )
-from drivers.waiting import wait_event
+from drivers.waiting import raise_if_cancelling, wait_event
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +139,7 @@ class SupervisedDriver:
             wait = self._backoff.jittered(delay)
             self._lose(reason, wait)  # first: closing a session politely to a silent peer takes timeout_s
             await self._disconnect()
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():  # a close() that a library swallowed while disconnecting
-                raise asyncio.CancelledError
+            raise_if_cancelling()  # a close() that the library swallowed while disconnecting
             log.info("%s: %s; reconnecting in %.1f s", self.name, reason, wait)
             assert self._retry_now is not None
             self._retry_now.clear()

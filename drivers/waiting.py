@@ -19,3 +19,11 @@ async def wait_event(event: asyncio.Event, timeout: float) -> bool:  # noqa: ASY
     except TimeoutError:
         return False
     return True
+
+
+def raise_if_cancelling() -> None:
+    """Re-raise a cancellation that a library swallowed: asyncua's and pymodbus' own `wait_for`s
+    on 3.11 can eat the cancel that stops a poll loop, which then runs on and hangs close()."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -49,3 +49,17 @@ def plan_blocks(points: Iterable[Point], max_gap: int) -> list[Block]:
             current = Block(unit, table, address.offset, address.count, [point])
             blocks.append(current)
     return blocks
+
+
+def split_block(block: Block) -> list[Block]:
+    """Two smaller reads covering the block's points: how a refused block (illegal data address)
+    is narrowed down to the tag whose register does not exist, instead of failing all of them."""
+    members = sorted(block.points, key=lambda p: p.address.offset)
+    halves = members[: len(members) // 2], members[len(members) // 2:]
+    return [_cover(block, half) for half in halves if half]
+
+
+def _cover(block: Block, points: list[Point]) -> Block:
+    start = min(p.address.offset for p in points)
+    end = max(p.address.offset + p.address.count for p in points)
+    return Block(block.unit, block.table, start, end - start, list(points))

@@ -13,17 +13,18 @@ import time
 from typing import Any
 
 from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.exceptions import ModbusException
+from pymodbus.exceptions import ModbusException, ModbusIOException
 from pymodbus.pdu import ModbusPDU
 
 from drivers.modbus.address import DEFAULT_SCAN, ModbusAddress, Table
-from drivers.modbus.blocks import Block, plan_blocks
+from drivers.modbus.blocks import Block, plan_blocks, split_block
 from drivers.modbus.codec import bit_masks, decode_registers, encode_value
+from drivers.modbus.diagnostics import CommLog, DeviceStats
 from drivers.modbus.settings import ModbusSettings
-from drivers.model import Point, Quality, TagUpdate, WriteError
+from drivers.model import Point, Quality, TagUpdate, WriteError, comm_lost
 from drivers.supervisor import SupervisedDriver
 from drivers.values import coerce
-from drivers.waiting import wait_event
+from drivers.waiting import raise_if_cancelling, wait_event
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,13 @@ EXCEPTION_NAMES = {
 }
 
 
-ILLEGAL_FUNCTION = 1
+ILLEGAL_FUNCTION, ILLEGAL_ADDRESS = 1, 2
+UNIT_REST_S = 5.0  # a silent unit behind a gateway is skipped this long, then tried again
+
+
+class NoAnswer(TimeoutError):
+    def __init__(self, unit: int, timeout_s: float) -> None:
+        super().__init__(f"unit {unit} did not answer within {timeout_s:g} s")
 
 
 def exception_text(code: int) -> str:
@@ -55,6 +62,9 @@ class ModbusDriver(SupervisedDriver):
         self._blocks: dict[str, list[Block]] = {}  # scan class -> its block reads
         self._lock = asyncio.Lock()
         self._poll_now = asyncio.Event()
+        self.devices: dict[int, DeviceStats] = {}  # unit id -> counters
+        self.comm_log = CommLog()
+        self._resting_until: dict[int, float] = {}  # unit id -> not polled before (it stopped answering)
 
     # -- connection ---------------------------------------------------------------------
 
@@ -65,7 +75,9 @@ class ModbusDriver(SupervisedDriver):
         self._blocks = {name: plan_blocks(points, self.settings.max_gap) for name, points in by_class.items()}
         # reconnect_delay=0 turns pymodbus' own reconnect off: the supervisor owns it.
         client = AsyncModbusTcpClient(self.settings.host, port=self.settings.port,
-                                      timeout=self.settings.timeout_s, retries=0, reconnect_delay=0)
+                                      timeout=self.settings.timeout_s, retries=0, reconnect_delay=0,
+                                      trace_packet=self.comm_log.trace)
+        self._resting_until.clear()
         self._client = client
         if not await client.connect():
             raise ConnectionError(f"cannot connect to {self.settings.host}:{self.settings.port} "
@@ -91,8 +103,7 @@ class ModbusDriver(SupervisedDriver):
         period = self.settings.scan_period_s(scan_class)
         next_due = time.monotonic()
         while True:
-            for block in blocks:
-                self._publish(await self._read_block(block))
+            await self._scan(blocks)
             next_due += period
             now = time.monotonic()
             if next_due < now:  # overrun: do not try to catch up with a burst of polls
@@ -102,16 +113,49 @@ class ModbusDriver(SupervisedDriver):
             self._poll_now.clear()
             await wait_event(self._poll_now, next_due - now)
 
+    async def _scan(self, blocks: list[Block]) -> None:
+        """Read every block once. A block refused with 'illegal data address' is split (for good:
+        the plan keeps the halves) until the tag whose register does not exist stands alone."""
+        i = 0
+        while i < len(blocks):
+            block = blocks[i]
+            if self._unit_resting(block.unit):
+                i += 1
+                continue
+            updates, code = await self._read_block(block)
+            raise_if_cancelling()
+            if code == ILLEGAL_ADDRESS and len(block.points) > 1:
+                blocks[i:i + 1] = split_block(block)
+                self.counters.extra["blocks_split"] = self.counters.extra.get("blocks_split", 0) + 1
+                continue
+            self._publish(updates)
+            i += 1
+
     # -- reads ------------------------------------------------------------------------------
 
-    async def _request(self, call: Any, **kwargs: Any) -> ModbusPDU:
+    async def _request(self, call: Any, *, device_id: int, **kwargs: Any) -> ModbusPDU:
         client = self._client
         if client is None or not client.connected:
             raise ConnectionError("not connected")
+        stats = self.devices.setdefault(device_id, DeviceStats())
         async with self._lock:
-            return await call(**kwargs)
+            stats.requests += 1
+            began = time.monotonic()
+            try:
+                response = await call(device_id=device_id, **kwargs)
+            except (ModbusIOException, TimeoutError) as exc:
+                stats.timeouts += 1
+                raise NoAnswer(device_id, self.settings.timeout_s) from exc
+            stats.answer(time.monotonic() - began)
+        if response.isError():
+            stats.errors += 1
+        return response
 
-    async def _read_block(self, block: Block) -> list[TagUpdate]:
+    def _unit_resting(self, unit: int) -> bool:
+        return time.monotonic() < self._resting_until.get(unit, 0.0)
+
+    async def _read_block(self, block: Block) -> tuple[list[TagUpdate], int]:
+        """The block's updates, and the exception code if the device refused it (0 if not)."""
         client = self._client
         if client is None:
             raise ConnectionError("not connected")
@@ -122,31 +166,60 @@ class ModbusDriver(SupervisedDriver):
             Table.HOLDING_REGISTERS: client.read_holding_registers,
         }[block.table]
         self.counters.reads += 1
-        response = await self._request(reader, address=block.start, count=block.count, device_id=block.unit)
+        try:
+            response = await self._request(reader, address=block.start, count=block.count, device_id=block.unit)
+        except NoAnswer as exc:
+            return self._unit_silent(block, exc), 0
         now = time.time()
         if response.isError():
             self.counters.errors += 1
             detail = exception_text(response.exception_code)
             self.counters.last_error = f"unit {block.unit} {block.table} {block.start}: {detail}"
-            return [TagUpdate(p.tag, None, Quality.BAD, now, now, detail=detail) for p in block.points]
+            return [TagUpdate(p.tag, None, Quality.BAD, now, now, detail=detail) for p in block.points], \
+                response.exception_code
         words = response.bits if block.table.is_bits else response.registers
         if len(words) < block.count:  # a short answer: never decode past what arrived
             self.counters.errors += 1
+            self.devices[block.unit].errors += 1
             detail = f"short response: {len(words)} of {block.count} {'bits' if block.table.is_bits else 'registers'}"
             self.counters.last_error = f"unit {block.unit} {block.table} {block.start}: {detail}"
-            return [TagUpdate(p.tag, None, Quality.BAD, now, now, detail=detail) for p in block.points]
+            return [TagUpdate(p.tag, None, Quality.BAD, now, now, detail=detail) for p in block.points], 0
         updates = []
         for point in block.points:
             address: ModbusAddress = point.address
             part = words[block.slice_for(address)]
             value = bool(part[0]) if block.table.is_bits else decode_registers(address, part)
             updates.append(TagUpdate(point.tag, value, Quality.GOOD, now, now))
-        return updates
+        return updates, 0
+
+    def _unit_silent(self, block: Block, exc: NoAnswer) -> list[TagUpdate]:
+        """No answer from one unit: its tags are lost and it rests a while, so a dead unit behind a
+        gateway does not hold up the others. When every unit on the connection is silent, the
+        connection itself is gone and the supervisor reconnects."""
+        self._resting_until[block.unit] = time.monotonic() + UNIT_REST_S
+        units = {b.unit for b in self._all_blocks()}
+        if all(self._unit_resting(unit) for unit in units):
+            raise ConnectionError(str(exc)) from exc
+        self.counters.errors += 1
+        self.counters.last_error = str(exc)
+        log.warning("%s: %s; trying it again in %.0f s", self.name, exc, UNIT_REST_S)
+        unit_points = [p for b in self._all_blocks() if b.unit == block.unit for p in b.points]
+        return [comm_lost(p.tag, str(exc)) for p in unit_points]
+
+    def _all_blocks(self) -> list[Block]:
+        return [b for blocks in self._blocks.values() for b in blocks]
 
     async def read(self, point: Point) -> TagUpdate:
         address: ModbusAddress = point.address
         block = Block(address.unit, address.table, address.offset, address.count, [point])
-        return (await self._read_block(block))[0]
+        updates, _code = await self._read_block(block)
+        return updates[0]
+
+    def diagnostics(self) -> dict[str, Any]:
+        snapshot = super().diagnostics()
+        snapshot["devices"] = {unit: stats.snapshot() for unit, stats in sorted(self.devices.items())}
+        snapshot["comm_log"] = self.comm_log.lines()
+        return snapshot
 
     # -- writes -----------------------------------------------------------------------------
 

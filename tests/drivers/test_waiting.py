@@ -87,3 +87,30 @@ def test_close_stops_a_driver_even_if_its_library_swallows_the_cancel_while_disc
         return True
 
     assert asyncio.run(scenario())
+
+
+def test_a_poll_loop_stops_although_a_library_swallowed_its_cancel():
+    from drivers.waiting import raise_if_cancelling
+
+    async def library_call() -> None:
+        try:
+            await asyncio.sleep(0.05)
+        except asyncio.CancelledError:
+            pass  # as pymodbus' and asyncua's wait_for can on 3.11
+
+    async def poll_loop(guarded: bool) -> None:
+        for _ in range(30):  # bounded, so that the unguarded loop ends by itself (after ~1.5 s)
+            await library_call()
+            if guarded:
+                raise_if_cancelling()
+
+    async def stops(guarded: bool) -> bool:
+        task = asyncio.create_task(poll_loop(guarded))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=0.5)
+        await asyncio.gather(task, return_exceptions=True)
+        return bool(done) and task.cancelled()
+
+    assert asyncio.run(stops(guarded=True))
+    assert not asyncio.run(stops(guarded=False))  # the hang it prevents
