@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from hmi.bridge import Bridge
 from hmi.ui.browser import BrowserDialog
+from hmi.ui.device_details import DeviceDetails
 from widgets.style import BAD_DATA
 
 COLUMNS = ["Connection", "State", "Endpoint", "Security", "Connects", "Drops", "Notif./s", "Reads", "Writes",
@@ -57,7 +58,7 @@ class ConnectionsWindow(QDialog):
     def __init__(self, bridge: Bridge, parent: QWidget | None = None, refresh_ms: int = 1000) -> None:
         super().__init__(parent)
         self.setWindowTitle("Connections")
-        self.resize(1200, 460)
+        self.resize(1200, 640)
         self.bridge = bridge
         self.snapshot: dict[str, dict[str, Any]] = {}
         self._previous: tuple[float, dict[str, int]] | None = None
@@ -91,6 +92,9 @@ class ConnectionsWindow(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.error_label)
+        self.device_details = DeviceDetails(self)
+        self.device_details.setVisible(False)
+        layout.addWidget(self.device_details, 1)
         layout.addWidget(self.certificate_box)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
@@ -164,6 +168,7 @@ class ConnectionsWindow(QDialog):
         info = self.snapshot.get(name or "", {})
         error = info.get("detail") if info.get("state") == "down" else info.get("last_error")
         self.error_label.setText(f"{name}: {error}" if name and error else "")
+        self.device_details.show_connection(info)
         certificate = info.get("untrusted_certificate") or {}
         self.certificate_box.setVisible(bool(certificate))
         for key, label in self.certificate_labels.items():

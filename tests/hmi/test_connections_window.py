@@ -12,6 +12,7 @@ from hmi.bridge import Bridge
 from hmi.runtime import Runtime
 from hmi.site import load_site
 from hmi.ui.connections import ConnectionsWindow, describe_security
+from hmi.ui.device_details import DeviceDetails
 from hmi.ui.main_window import MainWindow
 from tests.drivers.opcua.secure_peer import secure_server
 from tests.support_threads import peer_in_thread
@@ -89,3 +90,16 @@ def test_unsecured_connections_carry_a_visible_marker():
     assert describe_security({"url": "opc.tcp://plc:4840", "security": "Basic256Sha256/SignAndEncrypt"}) == (
         "Basic256Sha256/SignAndEncrypt", False)
     assert describe_security({"url": "opc.tcp://plc:4840", "security": ""}) == ("-", False)  # not connected yet
+
+
+def test_device_counters_and_frames_show_for_connections_that_report_them(qtbot):
+    details = DeviceDetails()
+    qtbot.addWidget(details)
+    details.show_connection({"devices": {1: {"requests": 96, "errors": 0, "timeouts": 2, "mean_ms": 3.0,
+                                             "max_ms": 15.2}},
+                             "comm_log": ["01:10:10.907 TX 00 5d 00 00 00 06 01 01 00 00 00 01"]})
+    assert not details.isHidden()
+    assert [details.devices.item(0, c).text() for c in range(6)] == ["1", "96", "0", "2", "3.0", "15.2"]
+    assert "TX 00 5d" in details.log.toPlainText()
+    details.show_connection({"security": "Basic256Sha256/SignAndEncrypt"})  # OPC UA reports no devices
+    assert details.isHidden()
