@@ -21,6 +21,7 @@ run: $(STAMP)
 	$(VENV)/bin/linewise --demo
 
 test: lint
+	@bash installer/test-deps.sh
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not bench"
 
 lint: $(STAMP)

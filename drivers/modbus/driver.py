@@ -12,7 +12,7 @@ import logging
 import time
 from typing import Any
 
-from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.client.base import ModbusBaseClient
 from pymodbus.exceptions import ModbusException, ModbusIOException
 from pymodbus.pdu import ModbusPDU
 
@@ -21,6 +21,7 @@ from drivers.modbus.blocks import Block, plan_blocks, split_block
 from drivers.modbus.codec import bit_masks, decode_registers, encode_value
 from drivers.modbus.diagnostics import CommLog, DeviceStats
 from drivers.modbus.settings import ModbusSettings
+from drivers.modbus.transport import describe, new_client, unreachable
 from drivers.model import Point, Quality, TagUpdate, WriteError, comm_lost
 from drivers.supervisor import SupervisedDriver
 from drivers.values import coerce
@@ -58,7 +59,7 @@ class ModbusDriver(SupervisedDriver):
     def __init__(self, name: str, settings: ModbusSettings) -> None:
         super().__init__(name, settings.backoff)
         self.settings = settings
-        self._client: AsyncModbusTcpClient | None = None
+        self._client: ModbusBaseClient | None = None
         self._blocks: dict[str, list[Block]] = {}  # scan class -> its block reads
         self._lock = asyncio.Lock()
         self._poll_now = asyncio.Event()
@@ -73,16 +74,12 @@ class ModbusDriver(SupervisedDriver):
         for point in self._points:
             by_class.setdefault(point.address.scan, []).append(point)
         self._blocks = {name: plan_blocks(points, self.settings.max_gap) for name, points in by_class.items()}
-        # reconnect_delay=0 turns pymodbus' own reconnect off: the supervisor owns it.
-        client = AsyncModbusTcpClient(self.settings.host, port=self.settings.port,
-                                      timeout=self.settings.timeout_s, retries=0, reconnect_delay=0,
-                                      trace_packet=self.comm_log.trace)
+        client = new_client(self.settings, self.comm_log.trace)
         self._resting_until.clear()
         self._client = client
         if not await client.connect():
-            raise ConnectionError(f"cannot connect to {self.settings.host}:{self.settings.port} "
-                                  "(is the device on, the address and port right, the network up?)")
-        self._mark_connected(f"{self.settings.host}:{self.settings.port}")
+            raise ConnectionError(unreachable(self.settings))
+        self._mark_connected(describe(self.settings))
         pollers = [asyncio.create_task(self._poll_forever(name, blocks), name=f"modbus-scan:{self.name}:{name}")
                    for name, blocks in self._blocks.items()]
         try:
@@ -138,15 +135,20 @@ class ModbusDriver(SupervisedDriver):
         if client is None or not client.connected:
             raise ConnectionError("not connected")
         stats = self.devices.setdefault(device_id, DeviceStats())
-        async with self._lock:
-            stats.requests += 1
-            began = time.monotonic()
-            try:
-                response = await call(device_id=device_id, **kwargs)
-            except (ModbusIOException, TimeoutError) as exc:
-                stats.timeouts += 1
-                raise NoAnswer(device_id, self.settings.timeout_s) from exc
+        async with self._lock:  # one request in flight: what an RTU line (and pymodbus) allows
+            for attempt in range(self.settings.retries + 1):
+                stats.requests += 1
+                began = time.monotonic()
+                try:
+                    response = await call(device_id=device_id, **kwargs)
+                    break
+                except (ModbusIOException, TimeoutError) as exc:
+                    stats.timeouts += 1
+                    if attempt == self.settings.retries:
+                        raise NoAnswer(device_id, self.settings.timeout_s) from exc
             stats.answer(time.monotonic() - began)
+            if self.settings.inter_frame_s:
+                await asyncio.sleep(self.settings.inter_frame_s)
         if response.isError():
             stats.errors += 1
         return response
@@ -228,7 +230,7 @@ class ModbusDriver(SupervisedDriver):
         if not address.table.is_writable:
             raise WriteError(f"{point.tag}: {address.table.name.lower().replace('_', ' ')} are read-only")
         if self._client is None:
-            raise WriteError(f"{point.tag}: not connected to {self.settings.host}:{self.settings.port}")
+            raise WriteError(f"{point.tag}: not connected to {describe(self.settings)}")
         try:
             typed = coerce(value, address.data_type)
             words = [] if address.table.is_bits or address.bit is not None else encode_value(address, typed)

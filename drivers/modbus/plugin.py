@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drivers.modbus.address import ModbusAddress, parse_modbus_address
-from drivers.modbus.settings import ModbusSettings, modbus_settings
+from drivers.modbus.settings import URL_SCHEMES, ModbusSettings, modbus_settings
 from drivers.model import Driver
 from drivers.plugins import DriverPlugin
 
@@ -23,7 +23,7 @@ def _create(name: str, settings: ModbusSettings) -> Driver:
 
 PLUGIN = DriverPlugin(
     scheme="modbus",
-    url_schemes=("modbus", "modbus+tcp"),
+    url_schemes=URL_SCHEMES,
     parse_address=parse_modbus_address,
     settings=modbus_settings,
     create=_create,
