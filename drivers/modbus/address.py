@@ -36,13 +36,14 @@ class Table(enum.StrEnum):
 
     @property
     def is_bits(self) -> bool:
-        return self in (Table.COILS, Table.DISCRETE_INPUTS)
+        return self in _BIT_TABLES
 
     @property
     def is_writable(self) -> bool:
         return self in (Table.COILS, Table.HOLDING_REGISTERS)
 
 
+_BIT_TABLES = frozenset({Table.COILS, Table.DISCRETE_INPUTS})
 _CLASSIC_DIGIT = {Table.COILS: "0", Table.DISCRETE_INPUTS: "1", Table.INPUT_REGISTERS: "3",
                   Table.HOLDING_REGISTERS: "4"}
 _REGISTER_TYPES = {DataType.INT16: 1, DataType.UINT16: 1, DataType.INT32: 2, DataType.UINT32: 2,

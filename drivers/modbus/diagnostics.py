@@ -33,13 +33,13 @@ class CommLog:
     """The last `size` frames on the wire, in hex, with their time: pymodbus' trace_packet hook."""
 
     def __init__(self, size: int = 200) -> None:
-        self.frames: deque[tuple[float, str, str]] = deque(maxlen=size)
+        self.frames: deque[tuple[float, bool, bytes]] = deque(maxlen=size)
 
     def trace(self, sending: bool, data: bytes) -> bytes:
-        self.frames.append((time.time(), "TX" if sending else "RX", data.hex(" ")))
+        self.frames.append((time.time(), sending, data))  # formatted only when someone looks
         return data
 
     def lines(self, last: int = 50) -> list[str]:
         shown = list(self.frames)[-last:]
-        return [f"{time.strftime('%H:%M:%S', time.localtime(t))}.{int(t % 1 * 1000):03d} {d} {h}"
-                for t, d, h in shown]
+        return [f"{time.strftime('%H:%M:%S', time.localtime(t))}.{int(t % 1 * 1000):03d} "
+                f"{'TX' if sending else 'RX'} {data.hex(' ')}" for t, sending, data in shown]

@@ -65,6 +65,7 @@ class ModbusDriver(SupervisedDriver):
         self._poll_now = asyncio.Event()
         self.devices: dict[int, DeviceStats] = {}  # unit id -> counters
         self.comm_log = CommLog()
+        self._readers: dict[Table, Any] = {}  # the client's read function per table, bound once per connection
         self._resting_until: dict[int, float] = {}  # unit id -> not polled before (it stopped answering)
 
     # -- connection ---------------------------------------------------------------------
@@ -77,6 +78,9 @@ class ModbusDriver(SupervisedDriver):
         client = new_client(self.settings, self.comm_log.trace)
         self._resting_until.clear()
         self._client = client
+        self._readers = {Table.COILS: client.read_coils, Table.DISCRETE_INPUTS: client.read_discrete_inputs,
+                         Table.INPUT_REGISTERS: client.read_input_registers,
+                         Table.HOLDING_REGISTERS: client.read_holding_registers}
         if not await client.connect():
             raise ConnectionError(unreachable(self.settings))
         self._mark_connected(describe(self.settings))
@@ -93,6 +97,7 @@ class ModbusDriver(SupervisedDriver):
 
     async def _disconnect(self) -> None:
         client, self._client = self._client, None
+        self._readers = {}
         if client is not None:
             client.close()
 
@@ -134,7 +139,9 @@ class ModbusDriver(SupervisedDriver):
         client = self._client
         if client is None or not client.connected:
             raise ConnectionError("not connected")
-        stats = self.devices.setdefault(device_id, DeviceStats())
+        stats = self.devices.get(device_id)
+        if stats is None:
+            stats = self.devices[device_id] = DeviceStats()
         async with self._lock:  # one request in flight: what an RTU line (and pymodbus) allows
             for attempt in range(self.settings.retries + 1):
                 stats.requests += 1
@@ -158,15 +165,9 @@ class ModbusDriver(SupervisedDriver):
 
     async def _read_block(self, block: Block) -> tuple[list[TagUpdate], int]:
         """The block's updates, and the exception code if the device refused it (0 if not)."""
-        client = self._client
-        if client is None:
+        reader = self._readers.get(block.table)
+        if reader is None:
             raise ConnectionError("not connected")
-        reader = {
-            Table.COILS: client.read_coils,
-            Table.DISCRETE_INPUTS: client.read_discrete_inputs,
-            Table.INPUT_REGISTERS: client.read_input_registers,
-            Table.HOLDING_REGISTERS: client.read_holding_registers,
-        }[block.table]
         self.counters.reads += 1
         try:
             response = await self._request(reader, address=block.start, count=block.count, device_id=block.unit)
@@ -179,18 +180,19 @@ class ModbusDriver(SupervisedDriver):
             self.counters.last_error = f"unit {block.unit} {block.table} {block.start}: {detail}"
             return [TagUpdate(p.tag, None, Quality.BAD, now, now, detail=detail) for p in block.points], \
                 response.exception_code
-        words = response.bits if block.table.is_bits else response.registers
+        bits = block.table.is_bits
+        words = response.bits if bits else response.registers
         if len(words) < block.count:  # a short answer: never decode past what arrived
             self.counters.errors += 1
             self.devices[block.unit].errors += 1
-            detail = f"short response: {len(words)} of {block.count} {'bits' if block.table.is_bits else 'registers'}"
+            detail = f"short response: {len(words)} of {block.count} {'bits' if bits else 'registers'}"
             self.counters.last_error = f"unit {block.unit} {block.table} {block.start}: {detail}"
             return [TagUpdate(p.tag, None, Quality.BAD, now, now, detail=detail) for p in block.points], 0
         updates = []
         for point in block.points:
             address: ModbusAddress = point.address
             part = words[block.slice_for(address)]
-            value = bool(part[0]) if block.table.is_bits else decode_registers(address, part)
+            value = bool(part[0]) if bits else decode_registers(address, part)
             updates.append(TagUpdate(point.tag, value, Quality.GOOD, now, now))
         return updates, 0
 
