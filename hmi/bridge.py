@@ -103,6 +103,10 @@ class Bridge(QObject):
                on_done: Callable[[Any, Exception | None], None]) -> None:
         self.deliver(self.runtime.browse(connection, action, *args), on_done)
 
+    def scan_registers(self, connection: str, unit: int, table: str, start: int, count: int,
+                       on_done: Callable[[Any, Exception | None], None]) -> None:
+        self.deliver(self.runtime.scan_registers(connection, unit, table, start, count), on_done)
+
     def request_diagnostics(self) -> None:
         """Ask for a snapshot of every connection; it arrives as diagnostics_ready."""
         self.runtime.request_diagnostics().add_done_callback(self._on_diagnostics)

@@ -20,6 +20,7 @@ from drivers.modbus.address import DEFAULT_SCAN, ModbusAddress, Table
 from drivers.modbus.blocks import Block, plan_blocks, split_block
 from drivers.modbus.codec import bit_masks, decode_registers, encode_value
 from drivers.modbus.diagnostics import CommLog, DeviceStats
+from drivers.modbus.scanner import MAX_SCAN
 from drivers.modbus.settings import ModbusSettings
 from drivers.modbus.transport import describe, new_client, unreachable
 from drivers.model import Point, Quality, TagUpdate, WriteError, comm_lost
@@ -218,6 +219,22 @@ class ModbusDriver(SupervisedDriver):
         block = Block(address.unit, address.table, address.offset, address.count, [point])
         updates, _code = await self._read_block(block)
         return updates[0]
+
+    async def scan_registers(self, unit: int, table: str, start: int, count: int) -> list[int]:
+        """Read a raw range from any unit, for the register scanner (holding or input registers)."""
+        kind = Table(table)
+        if kind.is_bits:
+            raise ValueError("the register scanner reads holding (hr) or input (ir) registers")
+        if not 0 <= unit <= 247 or not 1 <= count <= MAX_SCAN or not 0 <= start <= 65536 - count:
+            raise ValueError(f"unit 0..247, count 1..{MAX_SCAN} and start 0..{65536 - count} expected")
+        reader = self._readers.get(kind)
+        if reader is None:
+            raise ConnectionError(f"not connected to {describe(self.settings)}")
+        response = await self._request(reader, address=start, count=count, device_id=unit)
+        if response.isError():
+            raise ValueError(f"unit {unit} refused {table} {start}..{start + count - 1}: "
+                             f"{exception_text(response.exception_code)}")
+        return list(response.registers[:count])
 
     def diagnostics(self) -> dict[str, Any]:
         snapshot = super().diagnostics()

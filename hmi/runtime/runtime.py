@@ -120,7 +120,18 @@ class Runtime:
             raise ValueError(f"unknown browse action {action!r}")
         return self.io.submit(self._browse(connection, action, *args))
 
+    def scan_registers(self, connection: str, unit: int, table: str, start: int,
+                       count: int) -> concurrent.futures.Future[list[int]]:
+        """Raw registers from a Modbus connection's device, for the register scanner."""
+        return self.io.submit(self._scan_registers(connection, unit, table, start, count))
+
     # -- io loop ------------------------------------------------------------------------------
+
+    async def _scan_registers(self, connection: str, unit: int, table: str, start: int, count: int) -> list[int]:
+        scan = getattr(self.drivers.get(connection), "scan_registers", None)
+        if scan is None:
+            raise ValueError(f"connection {connection!r} has no registers to scan (not Modbus)")
+        return await scan(unit, table, start, count)
 
     async def _browse(self, connection: str, action: str, *args: Any) -> Any:
         driver = self.drivers.get(connection)

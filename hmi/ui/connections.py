@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from hmi.bridge import Bridge
 from hmi.ui.browser import BrowserDialog
 from hmi.ui.device_details import DeviceDetails
+from hmi.ui.register_scanner import RegisterScanner
 from widgets.style import BAD_DATA
 
 COLUMNS = ["Connection", "State", "Endpoint", "Security", "Connects", "Drops", "Notif./s", "Reads", "Writes",
@@ -81,6 +82,8 @@ class ConnectionsWindow(QDialog):
             form.addRow(title, self.certificate_labels[key])
         self.browse_button = QPushButton("Browse address space…", self)
         self.browse_button.clicked.connect(self.open_browser)
+        self.scanner_button = QPushButton("Register scanner…", self)
+        self.scanner_button.clicked.connect(self.open_scanner)
         self.trust_button = QPushButton("Trust this certificate…", self.certificate_box)
         self.trust_button.clicked.connect(self._confirm_trust)
         buttons = QHBoxLayout()
@@ -98,6 +101,7 @@ class ConnectionsWindow(QDialog):
         layout.addWidget(self.certificate_box)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.scanner_button)
         bottom.addWidget(self.browse_button)
         layout.addLayout(bottom)
         bridge.diagnostics_ready.connect(self.show_snapshot)
@@ -181,6 +185,16 @@ class ConnectionsWindow(QDialog):
             self.message.setText("select an OPC UA connection to browse")
             return None
         dialog = BrowserDialog(self.bridge, name, self)
+        dialog.show()
+        return dialog
+
+    def open_scanner(self) -> RegisterScanner | None:
+        name = self.selected_connection()
+        info = self.snapshot.get(name or "", {})
+        if not name or not str(info.get("url", "")).startswith("modbus"):
+            self.message.setText("select a Modbus connection to scan its registers")
+            return None
+        dialog = RegisterScanner(self.bridge, name, self)
         dialog.show()
         return dialog
 
