@@ -39,6 +39,11 @@ class CommLog:
         self.frames.append((time.time(), sending, data))  # formatted only when someone looks
         return data
 
+    def received_since(self, wall_time: float) -> bool:
+        """Did anything arrive after `wall_time`? (Frames pymodbus could not match to a request
+        do arrive: the difference between a silent device and a confused one.)"""
+        return any(not sending and t >= wall_time for t, sending, _ in reversed(self.frames))
+
     def lines(self, last: int = 50) -> list[str]:
         shown = list(self.frames)[-last:]
         return [f"{time.strftime('%H:%M:%S', time.localtime(t))}.{int(t % 1 * 1000):03d} "

@@ -48,8 +48,10 @@ UNIT_REST_S = 5.0  # a silent unit behind a gateway is skipped this long, then t
 
 
 class NoAnswer(TimeoutError):
-    def __init__(self, unit: int, timeout_s: float) -> None:
-        super().__init__(f"unit {unit} did not answer within {timeout_s:g} s")
+    def __init__(self, unit: int, timeout_s: float, garbled: bool = False) -> None:
+        super().__init__(f"unit {unit}: no valid answer within {timeout_s:g} s; frames arrived that match no "
+                         "request (garbled, another transaction or unit id, or too short): see the "
+                         "communications log" if garbled else f"unit {unit} did not answer within {timeout_s:g} s")
 
 
 def exception_text(code: int) -> str:
@@ -144,6 +146,7 @@ class ModbusDriver(SupervisedDriver):
         if stats is None:
             stats = self.devices[device_id] = DeviceStats()
         async with self._lock:  # one request in flight: what an RTU line (and pymodbus) allows
+            sent_at = time.time()
             for attempt in range(self.settings.retries + 1):
                 stats.requests += 1
                 began = time.monotonic()
@@ -153,7 +156,8 @@ class ModbusDriver(SupervisedDriver):
                 except (ModbusIOException, TimeoutError) as exc:
                     stats.timeouts += 1
                     if attempt == self.settings.retries:
-                        raise NoAnswer(device_id, self.settings.timeout_s) from exc
+                        garbled = self.comm_log.received_since(sent_at)
+                        raise NoAnswer(device_id, self.settings.timeout_s, garbled) from exc
             stats.answer(time.monotonic() - began)
             if self.settings.inter_frame_s:
                 await asyncio.sleep(self.settings.inter_frame_s)

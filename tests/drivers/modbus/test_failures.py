@@ -1,11 +1,15 @@
 """Modbus failure semantics against a real device: a refused block is narrowed down to the bad
-tag, and a silent unit behind a gateway loses only its own tags."""
+tag, a silent unit behind a gateway loses only its own tags, and a device answering wrongly
+(garbage, wrong transaction or unit id, short) is reported without holding up other devices."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from drivers.model import ConnectionState, Quality
+from tests.drivers.modbus.broken_device import MODES, broken_device
 from tests.drivers.modbus.gateway import silent_unit_gateway
 from tests.drivers.modbus.register_peer import SIZE, register_peer
 from tests.drivers.modbus.test_driver_types import driver_for
@@ -63,5 +67,34 @@ def test_a_silent_unit_behind_a_gateway_loses_only_its_tags():
                 assert any(" TX " in line for line in driver.diagnostics()["comm_log"])
             finally:
                 await driver.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_device_answering_wrongly_is_reported_and_others_keep_their_rate(mode):
+    confused = point("confused", "modbus://d/1/hr/0")
+    healthy = point("healthy", "modbus://d/1/hr/0")
+
+    async def scenario() -> None:
+        async with broken_device(mode) as device, register_peer() as peer:
+            bad_driver, bad = driver_for(device.port, timeout_s=0.3, reconnect_max_s=1.0), Recorder()
+            good_driver, good = driver_for(peer.port), Recorder()
+            await bad_driver.start([confused], bad.on_updates, bad.on_state)
+            await good_driver.start([healthy], good.on_updates, good.on_state)
+            try:
+                await async_wait_until(lambda: bad.last("confused") is not None, message="the bad answer handled")
+                assert device.requests >= 1
+                last = bad.last("confused")
+                assert last.quality is Quality.COMM_LOST
+                assert last.value is None  # never a value from a bad frame
+                assert "frames arrived that match no request" in last.detail
+                assert any(" RX " in line for line in bad_driver.diagnostics()["comm_log"])
+                before = len(good.values("healthy"))
+                await asyncio.sleep(1.0)
+                assert len(good.values("healthy")) >= before + 12  # 50 ms scans go on
+            finally:
+                await bad_driver.close()
+                await good_driver.close()
 
     asyncio.run(scenario())
