@@ -31,9 +31,11 @@ def sample() -> dict[str, float]:
             "python_heap_kib": current / 1024}
 
 
-def growth_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int = 5) -> list[str]:
-    """Where the heap grew between two snapshots (by allocating line), to explain any growth."""
-    ignore = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)]
+def growth_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int = 5,
+                 bench_file: str = __file__) -> list[str]:
+    """Where the heap grew between two snapshots (by allocating line), to explain any growth;
+    the benchmark's own bookkeeping (its file) is left out."""
+    ignore = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, bench_file)]
     stats = after.filter_traces(ignore).compare_to(before.filter_traces(ignore), "lineno")
     return [f"{stat.size_diff / 1024:+.1f} KiB ({stat.count_diff:+d} blocks) {stat.traceback[0]}"
             for stat in stats[:top] if stat.size_diff > 0]
