@@ -15,7 +15,7 @@ DEVICE_COLUMNS = [("unit", "Unit"), ("requests", "Requests"), ("errors", "Errors
 class DeviceDetails(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        devices_box = QGroupBox("Devices", self)
+        self.devices_box = devices_box = QGroupBox("Devices", self)
         self.devices = QTableWidget(0, len(DEVICE_COLUMNS), devices_box)
         self.devices.setHorizontalHeaderLabels([title for _, title in DEVICE_COLUMNS])
         self.devices.verticalHeader().setVisible(False)
@@ -42,6 +42,10 @@ class DeviceDetails(QWidget):
                 value = unit if key == "unit" else stats.get(key, "")
                 self.devices.setItem(row, col, QTableWidgetItem(str(value)))
         self.devices.resizeColumnsToContents()
+        overruns = {key.removeprefix("overruns").lstrip("_") or "default": value
+                    for key, value in info.items() if key.startswith("overruns")}
+        scans = ", ".join(f"{name} {count:g}" for name, count in sorted(overruns.items()))
+        self.devices_box.setTitle(f"Devices (scan overruns: {scans})" if scans else "Devices")
         text = "\n".join(info.get("comm_log") or [])
         if text != self.log.toPlainText():
             self.log.setPlainText(text)

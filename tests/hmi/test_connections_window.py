@@ -97,9 +97,11 @@ def test_device_counters_and_frames_show_for_connections_that_report_them(qtbot)
     qtbot.addWidget(details)
     details.show_connection({"devices": {1: {"requests": 96, "errors": 0, "timeouts": 2, "mean_ms": 3.0,
                                              "max_ms": 15.2}},
-                             "comm_log": ["01:10:10.907 TX 00 5d 00 00 00 06 01 01 00 00 00 01"]})
+                             "comm_log": ["01:10:10.907 TX 00 5d 00 00 00 06 01 01 00 00 00 01"],
+                             "overruns_fast": 3})
     assert not details.isHidden()
     assert [details.devices.item(0, c).text() for c in range(6)] == ["1", "96", "0", "2", "3.0", "15.2"]
     assert "TX 00 5d" in details.log.toPlainText()
+    assert details.devices_box.title() == "Devices (scan overruns: fast 3)"  # a scan class too slow for its period
     details.show_connection({"security": "Basic256Sha256/SignAndEncrypt"})  # OPC UA reports no devices
     assert details.isHidden()
