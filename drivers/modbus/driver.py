@@ -65,7 +65,7 @@ class ModbusDriver(SupervisedDriver):
         self._client: ModbusBaseClient | None = None
         self._blocks: dict[str, list[Block]] = {}  # scan class -> its block reads
         self._lock = asyncio.Lock()
-        self._poll_now = asyncio.Event()
+        self._poll_now: dict[str, asyncio.Event] = {}  # scan class -> wakes its poller early (after a write)
         self.devices: dict[int, DeviceStats] = {}  # unit id -> counters
         self.comm_log = CommLog()
         self._readers: dict[Table, Any] = {}  # the client's read function per table, bound once per connection
@@ -106,6 +106,7 @@ class ModbusDriver(SupervisedDriver):
 
     async def _poll_forever(self, scan_class: str, blocks: list[Block]) -> None:
         period = self.settings.scan_period_s(scan_class)
+        poll_now = self._poll_now.setdefault(scan_class, asyncio.Event())
         next_due = time.monotonic()
         while True:
             await self._scan(blocks)
@@ -115,8 +116,8 @@ class ModbusDriver(SupervisedDriver):
                 key = "overruns" if scan_class == DEFAULT_SCAN else f"overruns_{scan_class}"
                 self.counters.extra[key] = self.counters.extra.get(key, 0) + 1
                 next_due = now
-            self._poll_now.clear()
-            await wait_event(self._poll_now, next_due - now)
+            poll_now.clear()
+            await wait_event(poll_now, next_due - now)
 
     async def _scan(self, blocks: list[Block]) -> None:
         """Read every block once. A block refused with 'illegal data address' is split (for good:
@@ -270,7 +271,8 @@ class ModbusDriver(SupervisedDriver):
         if response.isError():
             self.counters.errors += 1
             raise WriteError(f"{point.tag}: device refused the write: {exception_text(response.exception_code)}")
-        self._poll_now.set()  # show the written value back without waiting a whole poll period
+        if (poll_now := self._poll_now.get(address.scan)) is not None:
+            poll_now.set()  # show the written value back without waiting for the tag's scan class
 
     async def _send_write(self, address: ModbusAddress, value: Any, words: list[int]) -> ModbusPDU:
         client = self._client

@@ -53,6 +53,11 @@ class ModbusSettings:
     scan_classes_s: dict[str, float] = field(default_factory=dict)  # name -> period; "default" = poll_interval
     verify_writes: bool = False  # read back every write and refuse it if the device holds something else
 
+    @property
+    def exclusive_resource(self) -> str | None:
+        """What no other connection may use at the same time: the serial port of an RTU line."""
+        return self.serial.device if self.serial is not None else None
+
     def scan_period_s(self, scan_class: str) -> float:
         return self.scan_classes_s.get(scan_class, self.poll_interval_s)
 

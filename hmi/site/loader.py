@@ -110,14 +110,24 @@ def parse_site(text: str, path: Path) -> Site:
 def _check_connections(project: SiteProject, folder: Path, file: str, lines: dict[Loc, int],
                        problems: list[Problem]) -> dict:
     settings: dict[str, Any] = {}
+    holders: dict[str, str] = {}  # a resource only one connection can hold (a serial port) -> that connection
     for i, conn in enumerate(project.connections):
         _unique(conn.name, settings, ("connections", i, "name"), file, lines, problems)
         try:
             settings[conn.name] = plugin_for_url(conn.url).settings(conn.url, conn.options, folder)
         except AddressError as exc:
             problems.append(_problem(file, lines, ("connections", i, "url"), str(exc)))
+            continue
         except ValueError as exc:
             problems.append(_problem(file, lines, ("connections", i, "options"), str(exc)))
+            continue
+        resource = getattr(settings[conn.name], "exclusive_resource", None)
+        if resource is not None and resource in holders:
+            problems.append(_problem(file, lines, ("connections", i, "url"),
+                                     f"{resource} is already used by connection {holders[resource]!r}: one serial "
+                                     "line is one connection (give each device its unit id in the tag addresses)"))
+        elif resource is not None:
+            holders[resource] = conn.name
     return settings
 
 

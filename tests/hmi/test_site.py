@@ -120,3 +120,11 @@ def test_a_scan_class_the_connection_does_not_define_is_named(tmp_path):
     assert "site.yaml:14: tags[1].address: scan class 'fsat' is not defined" in found[0]
     assert "(defined: default, fast)" in found[0]
     assert load(text.replace("scan=fsat", "scan=fast"), tmp_path).addresses["level"].address.scan == "fast"
+
+
+def test_two_connections_on_one_serial_line_are_refused(tmp_path):
+    text = GOOD.replace("url: modbus://127.0.0.1:5020",
+                        "url: modbus+rtu:///dev/ttyUSB0\n  - name: meter\n    url: modbus+rtu:///dev/ttyUSB0")
+    found = problems(text, tmp_path)
+    assert len(found) == 1
+    assert "connections[2].url: /dev/ttyUSB0 is already used by connection 'drive'" in found[0]

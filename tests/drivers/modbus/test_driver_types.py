@@ -140,3 +140,22 @@ def test_scan_classes_poll_at_their_own_rates():
             assert fast_reads >= 5 * slow_reads
 
     asyncio.run(scenario())
+
+
+def test_a_write_re_polls_its_own_scan_class_at_once():
+    slow = point("slow", "modbus://d/1/hr/100?scan=slow")
+
+    async def scenario() -> None:
+        async with register_peer() as peer:
+            driver = driver_for(peer.port, scan_classes={"slow": 10_000})
+            rec = Recorder()
+            await driver.start([slow], rec.on_updates, rec.on_state)
+            try:
+                await async_wait_until(lambda: rec.last("slow") is not None, message="first poll")
+                await driver.write(slow, 5)
+                await async_wait_until(lambda: rec.last("slow").value == 5, timeout=2,
+                                       message="the written value, long before the next 10 s scan")
+            finally:
+                await driver.close()
+
+    asyncio.run(scenario())
