@@ -15,9 +15,10 @@ import os
 
 from ext.numpy_twins import RingBuffer
 
-__all__ = ["HAVE_EXT", "RingBuffer", "minmax_decimate", "nan_aware_minmax"]
+__all__ = ["HAVE_EXT", "RingBuffer", "deadband_filter", "minmax_decimate", "nan_aware_minmax", "sdt_compress"]
 
 _log = logging.getLogger(__name__)
+_KERNELS = ("deadband_filter", "minmax_decimate", "nan_aware_minmax", "sdt_compress")
 
 
 def _use_compiled() -> bool:
@@ -25,12 +26,16 @@ def _use_compiled() -> bool:
         _log.info("LINEWISE_NO_EXT is set: using the NumPy kernels")
         return False
     try:
-        from ext import _kernels  # noqa: F401
+        from ext import _kernels
     except ImportError as exc:
         if isinstance(exc, ModuleNotFoundError) and exc.name == "ext._kernels":
             _log.debug("ext._kernels is not built: using the NumPy kernels")
         else:  # built but unloadable (ABI mismatch, missing symbol, ...): worth a look
             _log.warning("ext._kernels failed to load (%s): using the NumPy kernels", exc)
+        return False
+    missing = [name for name in _KERNELS if not hasattr(_kernels, name)]
+    if missing:  # a build older than the sources (make rebuilds it; a hand-made venv may not)
+        _log.warning("ext._kernels is out of date (no %s): using the NumPy kernels", ", ".join(missing))
         return False
     return True
 
@@ -38,6 +43,7 @@ def _use_compiled() -> bool:
 HAVE_EXT: bool = _use_compiled()
 
 if HAVE_EXT:
-    from ext._kernels import minmax_decimate, nan_aware_minmax
+    from ext._kernels import deadband_filter, minmax_decimate, nan_aware_minmax, sdt_compress
 else:
+    from ext.compression_twins import deadband_filter, sdt_compress
     from ext.numpy_twins import minmax_decimate, nan_aware_minmax

@@ -45,10 +45,13 @@ def test_compiled_kernels_are_used_when_built(no_ext: str | None) -> None:
     result = probe(no_ext)
     assert result["have_ext"] is COMPILED
     kernel_module = "ext._kernels" if COMPILED else "ext.numpy_twins"
+    compression_module = "ext._kernels" if COMPILED else "ext.compression_twins"
     assert result["modules"] == {
         "RingBuffer": "ext.numpy_twins",
         "minmax_decimate": kernel_module,
         "nan_aware_minmax": kernel_module,
+        "sdt_compress": compression_module,
+        "deadband_filter": compression_module,
     }
 
 
@@ -56,7 +59,7 @@ def test_compiled_kernels_are_used_when_built(no_ext: str | None) -> None:
 def test_env_var_forces_the_numpy_twins(no_ext: str) -> None:
     result = probe(no_ext)
     assert result["have_ext"] is False
-    assert set(result["modules"].values()) == {"ext.numpy_twins"}
+    assert set(result["modules"].values()) == {"ext.numpy_twins", "ext.compression_twins"}
 
 
 def test_ext_imports_nothing_from_the_rest_of_linewise() -> None:
