@@ -15,10 +15,11 @@ import os
 
 from ext.numpy_twins import RingBuffer
 
-__all__ = ["HAVE_EXT", "RingBuffer", "deadband_filter", "minmax_decimate", "nan_aware_minmax", "sdt_compress"]
+__all__ = ["HAVE_EXT", "RingBuffer", "deadband_filter", "m4_decimate", "minmax_decimate", "nan_aware_minmax",
+           "sdt_compress"]
 
 _log = logging.getLogger(__name__)
-_KERNELS = ("deadband_filter", "minmax_decimate", "nan_aware_minmax", "sdt_compress")
+_KERNELS = ("deadband_filter", "m4_decimate", "minmax_decimate", "nan_aware_minmax", "sdt_compress")
 
 
 def _use_compiled() -> bool:
@@ -43,7 +44,7 @@ def _use_compiled() -> bool:
 HAVE_EXT: bool = _use_compiled()
 
 if HAVE_EXT:
-    from ext._kernels import deadband_filter, minmax_decimate, nan_aware_minmax, sdt_compress
+    from ext._kernels import deadband_filter, m4_decimate, minmax_decimate, nan_aware_minmax, sdt_compress
 else:
     from ext.compression_twins import deadband_filter, sdt_compress
-    from ext.numpy_twins import minmax_decimate, nan_aware_minmax
+    from ext.numpy_twins import m4_decimate, minmax_decimate, nan_aware_minmax

@@ -24,6 +24,15 @@ def minmax_decimate(t: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarr
 
     See ``ext.numpy_twins.minmax_decimate`` for the exact rules; the result is identical.
     """
+    return _decimate(t, y, n_bins, False)
+
+
+def m4_decimate(t: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """M4: min, max, first and last of every pixel column. See ``ext.numpy_twins.m4_decimate``."""
+    return _decimate(t, y, n_bins, True)
+
+
+def _decimate(t, y, n_bins, bint with_ends):
     t_arr, y_arr = check_series(t, y)
     n_bins = check_n_bins(n_bins)
     cdef const double[::1] tv = np.ascontiguousarray(t_arr)
@@ -32,7 +41,7 @@ def minmax_decimate(t: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarr
     cdef Py_ssize_t nb = n_bins
     cdef Py_ssize_t count
     cdef bint t_finite
-    if n <= 2 * nb:
+    if n <= (4 if with_ends else 2) * nb:
         with nogil:
             t_finite = _all_finite(tv)
         if not t_finite:
@@ -40,16 +49,16 @@ def minmax_decimate(t: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarr
         return t_arr.copy(), y_arr.copy()
 
     cdef double scale = bin_scale(tv[0], tv[n - 1], nb)
-    # Ascending t gives at most 3 points per bin; only descending steps in t can need more (<= n).
-    idx = np.empty(min(n, 3 * nb), dtype=np.intp)
+    # Ascending t gives at most 3 (5 with ends) points per bin; only descending steps in t need more (<= n).
+    idx = np.empty(min(n, (5 if with_ends else 3) * nb), dtype=np.intp)
     cdef Py_ssize_t[::1] iv = idx
     with nogil:
-        count = _select_minmax(tv, yv, nb, scale, iv)
+        count = _select_minmax(tv, yv, nb, scale, iv, with_ends)
     if count == OUT_FULL:
         idx = np.empty(n, dtype=np.intp)
         iv = idx
         with nogil:
-            count = _select_minmax(tv, yv, nb, scale, iv)
+            count = _select_minmax(tv, yv, nb, scale, iv, with_ends)
     if count == T_NOT_FINITE:
         raise ValueError(NONFINITE_T_MESSAGE)
     idx = idx[:count]
@@ -89,7 +98,7 @@ cdef bint _all_finite(const double[::1] a) noexcept nogil:
 
 
 cdef Py_ssize_t _select_minmax(const double[::1] t, const double[::1] y, Py_ssize_t n_bins, double scale,
-                               Py_ssize_t[::1] out) noexcept nogil:
+                               Py_ssize_t[::1] out, bint with_ends) noexcept nogil:
     """Write the indices of the kept samples to ``out`` in order and return how many.
 
     Returns OUT_FULL if ``out`` is too small and T_NOT_FINITE if a timestamp is NaN or inf.
@@ -121,7 +130,10 @@ cdef Py_ssize_t _select_minmax(const double[::1] t, const double[::1] y, Py_ssiz
                     break
             end += 1
         _scan_run(&y[0], start, end, found)
-        count = _emit_run(found, &out[0], count, out.shape[0])
+        if with_ends:
+            count = _emit_run_with_ends(found, start, end, &out[0], count, out.shape[0])
+        else:
+            count = _emit_run(found, &out[0], count, out.shape[0])
         if count < 0:
             return OUT_FULL
         start = end
@@ -203,6 +215,40 @@ cdef inline Py_ssize_t _emit_run(const Py_ssize_t* found, Py_ssize_t* out, Py_ss
         if count >= cap:
             return -1
         out[count] = c
+        count += 1
+    return count
+
+
+cdef inline Py_ssize_t _emit_run_with_ends(const Py_ssize_t* found, Py_ssize_t start, Py_ssize_t end,
+                                           Py_ssize_t* out, Py_ssize_t count, Py_ssize_t cap) noexcept nogil:
+    """M4: the run's first sample, its distinct extremes and first NaN in time order, then its last."""
+    cdef Py_ssize_t a = found[0], b = found[1], c = found[2], tmp, last = start, x, k
+    cdef Py_ssize_t ordered[3]
+    if a > b:
+        tmp = a; a = b; b = tmp
+    if b > c:
+        tmp = b; b = c; c = tmp
+    if a > b:
+        tmp = a; a = b; b = tmp
+    ordered[0] = a
+    ordered[1] = b
+    ordered[2] = c
+    if count >= cap:
+        return -1
+    out[count] = start
+    count += 1
+    for k in range(3):
+        x = ordered[k]
+        if x > last:
+            if count >= cap:
+                return -1
+            out[count] = x
+            count += 1
+            last = x
+    if end - 1 > last:
+        if count >= cap:
+            return -1
+        out[count] = end - 1
         count += 1
     return count
 

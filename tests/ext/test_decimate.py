@@ -292,3 +292,14 @@ def test_nan_aware_minmax_matches_reference(impl: ModuleType, y: np.ndarray) -> 
 def test_nan_aware_minmax_rejects_2d(impl: ModuleType) -> None:
     with pytest.raises(ValueError, match="y must be 1-D"):
         impl.nan_aware_minmax(np.zeros((2, 2)))
+
+
+def test_m4_keeps_each_columns_first_and_last_too(impl: ModuleType) -> None:
+    t = np.arange(40.0)
+    y = np.array([5.0, 9, 1, 4, 3, 2, 8, 0, 6, 7] * 4)  # four bins of ten: max at 1, min at 7
+    y[25] = NAN
+    got_t, got_y = impl.m4_decimate(t, y, 4)
+    # per bin: first (0), max (1), min (7), last (9); bin 2 also its first NaN (25)
+    assert got_t.tolist() == [0, 1, 7, 9, 10, 11, 17, 19, 20, 21, 25, 27, 29, 30, 31, 37, 39]
+    assert_bitwise_equal(got_y, y[got_t.astype(int)])
+    assert impl.m4_decimate(t[:16], y[:16], 4)[0].tolist() == t[:16].tolist()  # <= 4 per bin: a copy

@@ -49,6 +49,7 @@ def test_compiled_kernels_are_used_when_built(no_ext: str | None) -> None:
     assert result["modules"] == {
         "RingBuffer": "ext.numpy_twins",
         "minmax_decimate": kernel_module,
+        "m4_decimate": kernel_module,
         "nan_aware_minmax": kernel_module,
         "sdt_compress": compression_module,
         "deadband_filter": compression_module,

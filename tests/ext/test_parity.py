@@ -70,13 +70,18 @@ def decimate_case(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, int]:
     return t, y, n_bins
 
 
+DECIMATORS = pytest.mark.parametrize("decimator", ["minmax_decimate", "m4_decimate"])
+
+
+@DECIMATORS
 @SETTINGS
 @given(case=decimate_case())
-def test_minmax_decimate_parity(case: tuple[np.ndarray, np.ndarray, int]) -> None:
-    compiled, twin = both("minmax_decimate", *case)
+def test_minmax_decimate_parity(decimator: str, case: tuple[np.ndarray, np.ndarray, int]) -> None:
+    compiled, twin = both(decimator, *case)
     assert_same(compiled, twin)
 
 
+@DECIMATORS
 @SETTINGS
 @given(
     n=st.integers(3, 400),
@@ -84,22 +89,23 @@ def test_minmax_decimate_parity(case: tuple[np.ndarray, np.ndarray, int]) -> Non
     nan_rate=st.sampled_from([0.0, 0.01, 0.5, 1.0]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_minmax_decimate_parity_on_trends(n: int, n_bins: int, nan_rate: float, seed: int) -> None:
+def test_minmax_decimate_parity_on_trends(decimator: str, n: int, n_bins: int, nan_rate: float, seed: int) -> None:
     """Realistic series: epoch timestamps with jitter and repeats, random walk with outages."""
     rng = np.random.default_rng(seed)
     t = 1.7e9 + np.cumsum(rng.choice([0.0, 0.001, 0.1, 1.0], size=n))
     y = np.cumsum(rng.standard_normal(n))
     y[rng.random(n) < nan_rate] = NAN
-    assert_same(*both("minmax_decimate", t, y, n_bins))
+    assert_same(*both(decimator, t, y, n_bins))
 
 
+@DECIMATORS
 @SETTINGS
 @given(
     t=hnp.arrays(np.float64, st.integers(0, 50), elements=st.one_of(T_ELEMENT, st.sampled_from([NAN, INF, -INF]))),
     n_bins=st.integers(-2, 30),
 )
-def test_minmax_decimate_errors_match(t: np.ndarray, n_bins: int) -> None:
-    compiled, twin = both("minmax_decimate", t, np.zeros_like(t), n_bins)
+def test_minmax_decimate_errors_match(decimator: str, t: np.ndarray, n_bins: int) -> None:
+    compiled, twin = both(decimator, t, np.zeros_like(t), n_bins)
     if isinstance(twin, Exception):
         assert type(compiled) is type(twin)
         assert str(compiled) == str(twin)
@@ -119,8 +125,9 @@ def test_minmax_decimate_errors_match(t: np.ndarray, n_bins: int) -> None:
         (["a", "b"], [1.0, 2.0], 1),
     ],
 )
-def test_invalid_arguments_fail_the_same_way(args: tuple) -> None:
-    compiled, twin = both("minmax_decimate", *args)
+@DECIMATORS
+def test_invalid_arguments_fail_the_same_way(decimator: str, args: tuple) -> None:
+    compiled, twin = both(decimator, *args)
     assert isinstance(twin, Exception)
     assert type(compiled) is type(twin)
     assert str(compiled) == str(twin)
