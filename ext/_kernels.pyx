@@ -380,7 +380,7 @@ cdef Py_ssize_t _sdt(const double[::1] t, const double[::1] y, double dev, doubl
 
 def deadband_filter(t, y, deadband, max_interval=float("inf")):
     """Deadband filter: indices of the points to keep. See ``ext.compression_twins``."""
-    t_arr, y_arr = check_compression(t, y, deadband, max_interval)
+    t_arr, y_arr = check_compression(t, y, deadband, max_interval, "deadband")
     cdef const double[::1] tv = np.ascontiguousarray(t_arr)
     cdef const double[::1] yv = np.ascontiguousarray(y_arr)
     cdef Py_ssize_t n = tv.shape[0]

@@ -22,12 +22,13 @@ from ext.numpy_twins import NONFINITE_T_MESSAGE, check_series
 DECREASING_T_MESSAGE = "t must not decrease: history is compressed in time order"
 
 
-def check_compression(t: object, y: object, deviation: float, max_interval: float) -> tuple[np.ndarray, np.ndarray]:
+def check_compression(t: object, y: object, deviation: float, max_interval: float,
+                      name: str = "deviation") -> tuple[np.ndarray, np.ndarray]:
     """Shapes and parameters; the time checks (finite, not decreasing) are `check_times`, which the
     compiled kernels do inside their loop instead (a separate pass cost more than the compression)."""
     t_arr, y_arr = check_series(t, y)
     if not deviation >= 0 or not math.isfinite(deviation):
-        raise ValueError(f"deviation must be a finite number >= 0, not {deviation!r}")
+        raise ValueError(f"{name} must be a finite number >= 0, not {deviation!r}")
     if not max_interval > 0:
         raise ValueError(f"max_interval must be > 0 seconds (inf for none), not {max_interval!r}")
     return t_arr, y_arr
@@ -93,7 +94,7 @@ def deadband_filter(t: np.ndarray, y: np.ndarray, deadband: float, max_interval:
     """Indices of the points to keep: the first, each one that moved more than ``deadband`` from
     the last kept value, one at least every ``max_interval``, and every change into or out of a
     non-finite value (a step-hold reconstruction is then within ``deadband`` everywhere)."""
-    t_arr, y_arr = check_compression(t, y, deadband, max_interval)
+    t_arr, y_arr = check_compression(t, y, deadband, max_interval, "deadband")
     check_times(t_arr)
     n = t_arr.shape[0]
     if n == 0:

@@ -12,13 +12,12 @@ from drivers.modbus.driver import ModbusDriver
 from drivers.modbus.settings import modbus_settings
 from drivers.model import ConnectionState, Quality
 from tests.benchmarks import write_result
-from tests.benchmarks.bench_opcua_reconnect import growth_sites, sample
+from tests.benchmarks.bench_opcua_reconnect import CYCLES, growth_sites, report_soak, sample
 from tests.benchmarks.modbus_load_server import modbus_devices
 from tests.drivers.recorder import Recorder, point
 from tests.support import async_wait_until
 from tests.tcp_proxy import CuttableProxy
 
-CYCLES = 100
 VALUE = point("value", "modbus://d/1/hr/0?type=float32")
 
 
@@ -59,24 +58,7 @@ def main() -> None:
             result = asyncio.run(soak(port))
         finally:
             tracemalloc.stop()
-    lost = sorted(r[0] for r in result["recovery"])
-    back = sorted(r[1] for r in result["recovery"])
-    at10, at100 = result["samples"][10], result["samples"][CYCLES]
-    summary = {"cycles": CYCLES, "disconnects_counted": result["disconnects"],
-               "comm_lost_after_cut_s": {"p50": lost[len(lost) // 2], "max": lost[-1]},
-               "good_again_after_cut_s": {"p50": back[len(back) // 2], "max": back[-1]},
-               "after_10": at10, f"after_{CYCLES}": at100,
-               "growth_10_to_100": {k: at100[k] - at10[k] for k in at10},
-               "heap_growth_sites": result["growth_sites"]}
-    print(f"{CYCLES} cuts, {result['disconnects']} disconnects counted")
-    print(f"COMM_LOST after a cut: p50 {lost[len(lost) // 2] * 1000:.0f} ms, max {lost[-1] * 1000:.0f} ms; "
-          f"good again: p50 {back[len(back) // 2]:.2f} s")
-    print(f"{'':>16}{'after 10':>12}{f'after {CYCLES}':>12}")
-    for key in at10:
-        print(f"{key:>16}{at10[key]:>12.0f}{at100[key]:>12.0f}")
-    print("where the heap grew (10 -> 100 cycles; the frame log fills up to its 200 frames):")
-    for site in result["growth_sites"]:
-        print(f"  {site}")
+    summary = report_soak(result, "the frame log fills up to its 200 frames")
     write_result("bench-modbus-reconnect", summary)
 
 

@@ -31,6 +31,31 @@ def sample() -> dict[str, float]:
             "python_heap_kib": current / 1024}
 
 
+def report_soak(result: dict, heap_note: str) -> dict:
+    """Print a soak's figures and return them for the JSON file (shared by the driver soaks)."""
+    lost = sorted(r[0] for r in result["recovery"])
+    back = sorted(r[1] for r in result["recovery"])
+    at10, at100 = result["samples"][10], result["samples"][CYCLES]
+    summary = {
+        "cycles": CYCLES, "disconnects_counted": result["disconnects"],
+        "comm_lost_after_cut_s": {"p50": lost[len(lost) // 2], "max": lost[-1]},
+        "good_again_after_cut_s": {"p50": back[len(back) // 2], "max": back[-1]},
+        "after_10": at10, f"after_{CYCLES}": at100,
+        "growth_10_to_100": {k: at100[k] - at10[k] for k in at10},
+        "heap_growth_sites": result["growth_sites"],
+    }
+    print(f"{CYCLES} cuts, {result['disconnects']} disconnects counted")
+    print(f"COMM_LOST after a cut: p50 {lost[len(lost) // 2] * 1000:.0f} ms, max {lost[-1] * 1000:.0f} ms; "
+          f"good again: p50 {back[len(back) // 2]:.2f} s")
+    print(f"{'':>16}{'after 10':>12}{f'after {CYCLES}':>12}")
+    for key in at10:
+        print(f"{key:>16}{at10[key]:>12.0f}{at100[key]:>12.0f}")
+    print(f"where the heap grew (10 -> {CYCLES} cycles; {heap_note}):")
+    for site in result["growth_sites"]:
+        print(f"  {site}")
+    return summary
+
+
 def growth_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int = 5,
                  bench_file: str = __file__) -> list[str]:
     """Where the heap grew between two snapshots (by allocating line), to explain any growth;
@@ -80,26 +105,7 @@ def main() -> None:
     finally:
         tracemalloc.stop()
         plant.stop()
-    lost = sorted(r[0] for r in result["recovery"])
-    back = sorted(r[1] for r in result["recovery"])
-    at10, at100 = result["samples"][10], result["samples"][CYCLES]
-    summary = {
-        "cycles": CYCLES, "disconnects_counted": result["disconnects"],
-        "comm_lost_after_cut_s": {"p50": lost[len(lost) // 2], "max": lost[-1]},
-        "good_again_after_cut_s": {"p50": back[len(back) // 2], "max": back[-1]},
-        "after_10": at10, f"after_{CYCLES}": at100,
-        "growth_10_to_100": {k: at100[k] - at10[k] for k in at10},
-        "heap_growth_sites": result["growth_sites"],
-    }
-    print(f"{CYCLES} cuts, {result['disconnects']} disconnects counted")
-    print(f"COMM_LOST after a cut: p50 {summary['comm_lost_after_cut_s']['p50'] * 1000:.0f} ms, "
-          f"max {lost[-1] * 1000:.0f} ms; good again: p50 {summary['good_again_after_cut_s']['p50']:.2f} s")
-    print(f"{'':>16}{'after 10':>12}{f'after {CYCLES}':>12}")
-    for key in at10:
-        print(f"{key:>16}{at10[key]:>12.0f}{at100[key]:>12.0f}")
-    print("where the heap grew (10 -> 100 cycles, this benchmark's own lines excluded):")
-    for site in result["growth_sites"]:
-        print(f"  {site}")
+    summary = report_soak(result, "this benchmark's own lines excluded")
     write_result("bench-opcua-reconnect", summary)
 
 

@@ -111,10 +111,12 @@ def test_compiled_and_twin_agree_exactly(data, deviation, max_interval):
      ([0.0, math.nan], [1.0, 2.0], 0.1, math.inf, "t must be finite"),
      ([0.0, 2.0, 1.0, 5.0, math.inf], [1.0] * 5, 0.1, math.inf, "t must be finite"),  # both: reported alike
      ([0.0, 1.0, 2.0], [1.0, 2.0, 3.0, 4.0], 0.1, math.inf, "same length"),
-     ([0.0, 1.0], [1.0, 2.0], -1.0, math.inf, "deviation must be a finite number >= 0"),
+     ([0.0, 1.0], [1.0, 2.0], -1.0, math.inf, "(deviation|deadband) must be a finite number >= 0"),
      ([0.0, 1.0], [1.0, 2.0], 0.1, 0.0, "max_interval must be > 0")],
 )
 def test_bad_arguments_are_named_the_same_way(impl, t, y, deviation, max_interval, message):
-    for compress in (impl.sdt_compress, impl.deadband_filter):
-        with pytest.raises(ValueError, match=message):
+    for compress, name in ((impl.sdt_compress, "deviation"), (impl.deadband_filter, "deadband")):
+        with pytest.raises(ValueError, match=message) as caught:
             compress(np.array(t), np.array(y), deviation, max_interval)
+        if "finite number" in message:
+            assert str(caught.value).startswith(name)  # each names its own parameter

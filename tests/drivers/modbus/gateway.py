@@ -52,5 +52,7 @@ async def silent_unit_gateway(device_port: int, silent_units: set[int]) -> Async
         yield gateway
     finally:
         server.close()
-        server.close_clients() if hasattr(server, "close_clients") else None
+        for task in list(gateway._tasks):
+            task.cancel()
+        await asyncio.gather(*gateway._tasks, return_exceptions=True)
         await server.wait_closed()
