@@ -1,27 +1,39 @@
 """Builds the Cython kernels in ext/. Everything else is declared in pyproject.toml.
 
-The extension is optional: if it cannot be compiled, Linewise runs on the NumPy
-twins and `ext.HAVE_EXT` is False.
+The extensions are optional: if one cannot be compiled, Linewise runs on the NumPy twins
+of its kernels (`ext.HAVE_EXT` says which are active).
+
+While working on one kernel module, `LINEWISE_EXT_MODULES=ext._filters python setup.py
+build_ext --inplace` rebuilds just that one (Cython comes with the dev extra).
 """
+
+import os
+from pathlib import Path
 
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-extensions = [
-    Extension(
-        "ext._kernels",
-        ["ext/_kernels.pyx"],
+MODULES = sorted(f"ext.{path.stem}" for path in Path(__file__).parent.glob("ext/_*.pyx"))
+
+
+def extension(module: str) -> Extension:
+    return Extension(
+        module,
+        [module.replace(".", "/") + ".pyx"],
         include_dirs=[numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3"],
         optional=True,
     )
-]
+
+
+selected = os.environ.get("LINEWISE_EXT_MODULES", "").split(",")
+modules = [m for m in MODULES if m in selected] if selected != [""] else MODULES
 
 setup(
     ext_modules=cythonize(
-        extensions,
+        [extension(m) for m in modules],
         language_level=3,
         compiler_directives={"boundscheck": False, "wraparound": False, "cdivision": True},
     )

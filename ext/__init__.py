@@ -1,50 +1,71 @@
-"""Numeric kernels for drawing long series: compiled (Cython) when built, pure NumPy otherwise.
+"""Numeric kernels for trends, history and analytics: compiled (Cython) when built, pure NumPy otherwise.
 
-The compiled module ``ext._kernels`` is optional (setup.py builds it with ``optional=True``), so every kernel
-has a NumPy twin in ``ext.numpy_twins`` with the same signature and the same results. ``HAVE_EXT`` says which
-one is active. Setting the environment variable ``LINEWISE_NO_EXT`` to anything but "" or "0" forces the
-twins, for parity checks and as a way out of a broken build.
+Each compiled module (``ext._kernels``, ``ext._filters``) is optional: setup.py builds it with
+``optional=True``. Every kernel therefore has a NumPy twin with the same signature and the same results, and
+``KERNELS`` below says where each one lives. ``HAVE_EXT`` is True when every kernel is the compiled one.
+Setting the environment variable ``LINEWISE_NO_EXT`` to anything but "" or "0" forces the twins, for parity
+checks and as a way out of a broken build.
 
 This package sits at the bottom of the import layers: it imports nothing from the rest of Linewise.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+from types import ModuleType
 
 from ext.numpy_twins import RingBuffer
 
-__all__ = ["HAVE_EXT", "RingBuffer", "deadband_filter", "m4_decimate", "minmax_decimate", "nan_aware_minmax",
-           "sdt_compress"]
-
 _log = logging.getLogger(__name__)
-_KERNELS = ("deadband_filter", "m4_decimate", "minmax_decimate", "nan_aware_minmax", "sdt_compress")
+
+# kernel name -> (compiled module, NumPy twin module)
+KERNELS: dict[str, tuple[str, str]] = {
+    "minmax_decimate": ("ext._kernels", "ext.numpy_twins"),
+    "m4_decimate": ("ext._kernels", "ext.numpy_twins"),
+    "nan_aware_minmax": ("ext._kernels", "ext.numpy_twins"),
+    "sdt_compress": ("ext._kernels", "ext.compression_twins"),
+    "deadband_filter": ("ext._kernels", "ext.compression_twins"),
+}
 
 
-def _use_compiled() -> bool:
-    if os.environ.get("LINEWISE_NO_EXT", "") not in ("", "0"):
-        _log.info("LINEWISE_NO_EXT is set: using the NumPy kernels")
-        return False
+def _forced_off() -> bool:
+    return os.environ.get("LINEWISE_NO_EXT", "") not in ("", "0")
+
+
+def _load_compiled(module_name: str) -> ModuleType | None:
     try:
-        from ext import _kernels
+        return importlib.import_module(module_name)
     except ImportError as exc:
-        if isinstance(exc, ModuleNotFoundError) and exc.name == "ext._kernels":
-            _log.debug("ext._kernels is not built: using the NumPy kernels")
+        if isinstance(exc, ModuleNotFoundError) and exc.name == module_name:
+            _log.debug("%s is not built: using the NumPy kernels", module_name)
         else:  # built but unloadable (ABI mismatch, missing symbol, ...): worth a look
-            _log.warning("ext._kernels failed to load (%s): using the NumPy kernels", exc)
-        return False
-    missing = [name for name in _KERNELS if not hasattr(_kernels, name)]
-    if missing:  # a build older than the sources (make rebuilds it; a hand-made venv may not)
-        _log.warning("ext._kernels is out of date (no %s): using the NumPy kernels", ", ".join(missing))
-        return False
-    return True
+            _log.warning("%s failed to load (%s): using the NumPy kernels", module_name, exc)
+        return None
 
 
-HAVE_EXT: bool = _use_compiled()
+def _select() -> tuple[dict[str, object], bool]:
+    """The implementation of every kernel, and whether all of them are compiled."""
+    if _forced_off():
+        _log.info("LINEWISE_NO_EXT is set: using the NumPy kernels")
+    chosen: dict[str, object] = {}
+    compiled_modules: dict[str, ModuleType | None] = {}
+    for compiled_name in sorted({compiled for compiled, _ in KERNELS.values()}):
+        module = None if _forced_off() else _load_compiled(compiled_name)
+        if module is not None:
+            missing = [k for k, (c, _) in KERNELS.items() if c == compiled_name and not hasattr(module, k)]
+            if missing:  # a build older than the sources (make rebuilds it; a hand-made venv may not)
+                _log.warning("%s is out of date (no %s): using the NumPy kernels", compiled_name, ", ".join(missing))
+                module = None
+        compiled_modules[compiled_name] = module
+    for name, (compiled_name, twin_name) in KERNELS.items():
+        module = compiled_modules[compiled_name] or importlib.import_module(twin_name)
+        chosen[name] = getattr(module, name)
+    return chosen, all(compiled_modules.values())
 
-if HAVE_EXT:
-    from ext._kernels import deadband_filter, m4_decimate, minmax_decimate, nan_aware_minmax, sdt_compress
-else:
-    from ext.compression_twins import deadband_filter, sdt_compress
-    from ext.numpy_twins import m4_decimate, minmax_decimate, nan_aware_minmax
+
+_chosen, HAVE_EXT = _select()
+globals().update(_chosen)
+
+__all__ = ["HAVE_EXT", "KERNELS", "RingBuffer", *sorted(KERNELS)]

@@ -14,15 +14,19 @@ from pathlib import Path
 
 import pytest
 
+import ext  # only for its KERNELS table: the choice itself is probed in fresh interpreters
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-COMPILED = importlib.util.find_spec("ext._kernels") is not None
+
+COMPILED_MODULES = {compiled for compiled, _ in ext.KERNELS.values()}
+COMPILED = all(importlib.util.find_spec(name) is not None for name in COMPILED_MODULES)
 
 PROBE = """
 import json, sys
 import ext
 print(json.dumps({
     "have_ext": ext.HAVE_EXT,
-    "modules": {name: getattr(ext, name).__module__ for name in ext.__all__ if name != "HAVE_EXT"},
+    "modules": {name: getattr(ext, name).__module__ for name in ext.__all__ if name not in ("HAVE_EXT", "KERNELS")},
     "project_imports": sorted(m for m in sys.modules if m.split(".")[0] in ("hmi", "widgets", "drivers")),
     "qt_imported": any(m.split(".")[0] in ("PySide6", "pyqtgraph") for m in sys.modules),
 }))
@@ -44,23 +48,16 @@ def probe(no_ext: str | None) -> dict:
 def test_compiled_kernels_are_used_when_built(no_ext: str | None) -> None:
     result = probe(no_ext)
     assert result["have_ext"] is COMPILED
-    kernel_module = "ext._kernels" if COMPILED else "ext.numpy_twins"
-    compression_module = "ext._kernels" if COMPILED else "ext.compression_twins"
-    assert result["modules"] == {
-        "RingBuffer": "ext.numpy_twins",
-        "minmax_decimate": kernel_module,
-        "m4_decimate": kernel_module,
-        "nan_aware_minmax": kernel_module,
-        "sdt_compress": compression_module,
-        "deadband_filter": compression_module,
-    }
+    expected = {name: compiled if COMPILED else twin for name, (compiled, twin) in ext.KERNELS.items()}
+    assert result["modules"] == {"RingBuffer": "ext.numpy_twins", **expected}
+    assert set(expected) >= {"minmax_decimate", "m4_decimate", "sdt_compress", "deadband_filter"}
 
 
 @pytest.mark.parametrize("no_ext", ["1", "yes"])
 def test_env_var_forces_the_numpy_twins(no_ext: str) -> None:
     result = probe(no_ext)
     assert result["have_ext"] is False
-    assert set(result["modules"].values()) == {"ext.numpy_twins", "ext.compression_twins"}
+    assert set(result["modules"].values()) == {twin for _, twin in ext.KERNELS.values()}
 
 
 def test_ext_imports_nothing_from_the_rest_of_linewise() -> None:
