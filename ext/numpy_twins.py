@@ -54,7 +54,8 @@ def bin_scale(t0: float, t1: float, n_bins: int) -> float:
     return scale if math.isfinite(scale) else 0.0
 
 
-def minmax_decimate(t: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+def minmax_decimate(t: np.ndarray, y: np.ndarray, n_bins: int,
+                    assume_sorted: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Reduce a series to the points that matter when drawn ``n_bins`` pixels wide.
 
     [t[0], t[-1]] is split into ``n_bins`` equal bins; sample i falls in bin
@@ -73,26 +74,48 @@ def minmax_decimate(t: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarr
     The output is always a pair of new float64 arrays holding a subsequence of the input samples; when
     ``len(t) <= 2 * n_bins`` it is simply a copy of the input.
 
+    ``assume_sorted=True`` is a promise that t is finite and non-decreasing, as the ring buffer and the
+    historian guarantee: the compiled kernel then reads t only at bin edges (a binary search) instead of
+    checking every timestamp, which halves the memory it reads. If the promise is broken the output is
+    unspecified, though still a subsequence of the input. The NumPy twin checks t regardless.
+
     Raises ValueError if t or y is not 1-D, their lengths differ, ``n_bins < 1`` or t is not finite.
     """
     return _decimate(t, y, n_bins, with_ends=False)
 
 
-def m4_decimate(t: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+def m4_decimate(t: np.ndarray, y: np.ndarray, n_bins: int,
+                assume_sorted: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """M4: like ``minmax_decimate``, and each run also keeps its first and its last sample, so the
     line drawn into and out of every pixel column is the true one (at most 4 points per bin, 5 with
     a NaN). A copy of the input when ``len(t) <= 4 * n_bins``."""
     return _decimate(t, y, n_bins, with_ends=True)
 
 
+def minmax_indices(t: np.ndarray, y: np.ndarray, n_bins: int, assume_sorted: bool = False) -> np.ndarray:
+    """The indices ``minmax_decimate`` keeps, ascending (intp), so other columns can ride along."""
+    return _decimate_indices(t, y, n_bins, with_ends=False)
+
+
+def m4_indices(t: np.ndarray, y: np.ndarray, n_bins: int, assume_sorted: bool = False) -> np.ndarray:
+    """The indices ``m4_decimate`` keeps, ascending (intp)."""
+    return _decimate_indices(t, y, n_bins, with_ends=True)
+
+
 def _decimate(t: np.ndarray, y: np.ndarray, n_bins: int, with_ends: bool) -> tuple[np.ndarray, np.ndarray]:
+    t_arr, y_arr = check_series(t, y)
+    idx = _decimate_indices(t_arr, y_arr, n_bins, with_ends)
+    return t_arr[idx], y_arr[idx]
+
+
+def _decimate_indices(t: np.ndarray, y: np.ndarray, n_bins: int, with_ends: bool) -> np.ndarray:
     t_arr, y_arr = check_series(t, y)
     n_bins = check_n_bins(n_bins)
     if not np.isfinite(t_arr).all():
         raise ValueError(NONFINITE_T_MESSAGE)
     n = t_arr.shape[0]
     if n <= (4 if with_ends else 2) * n_bins:
-        return t_arr.copy(), y_arr.copy()
+        return np.arange(n, dtype=np.intp)
 
     scale = bin_scale(t_arr[0], t_arr[-1], n_bins)
     if scale == 0.0:
@@ -116,8 +139,7 @@ def _decimate(t: np.ndarray, y: np.ndarray, n_bins: int, with_ends: bool) -> tup
     has_value = ~np.isnan(lo)
     for extreme in (lo, hi):
         picks.append(_first_equal(y_arr, extreme, starts, lengths)[has_value])
-    idx = np.unique(np.concatenate(picks))  # runs are index ranges, so sorting gives per-run time order
-    return t_arr[idx], y_arr[idx]
+    return np.unique(np.concatenate(picks)).astype(np.intp, copy=False)  # runs are index ranges: sorted = time order
 
 
 def _first_nan(y: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

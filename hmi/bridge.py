@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from drivers.model import ConnectionState, TagUpdate
 from hmi.runtime import Runtime
 from hmi.site import TagSpec
+from hmi.storage.history_query import HistorySlice
 from hmi.tags import WriteRejected
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,12 @@ class Bridge(QObject):
     def scan_registers(self, connection: str, unit: int, table: str, start: int, count: int,
                        on_done: Callable[[Any, Exception | None], None]) -> None:
         self.deliver(self.runtime.scan_registers(connection, unit, table, start, count), on_done)
+
+    def query_history(self, tag: str, start: float, end: float, n_bins: int | None,
+                      on_done: Callable[[HistorySlice | None, Exception | None], None]) -> None:
+        """Read `tag`'s history over [start, end] decimated to `n_bins` columns (None: every sample) off the GUI thread;
+        `on_done(slice, error)` is called on the GUI thread."""
+        self.deliver(self.runtime.query_history(tag, start, end, n_bins), on_done)
 
     def request_diagnostics(self) -> None:
         """Ask for a snapshot of every connection; it arrives as diagnostics_ready."""

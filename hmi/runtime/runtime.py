@@ -21,6 +21,7 @@ from drivers.plugins import plugin_for_url
 from hmi.runtime.io_thread import IoThread
 from hmi.site import Site
 from hmi.storage.historian import Historian
+from hmi.storage.history_query import HistoryReader, HistorySlice
 from hmi.tags import Listener, TagRegistry, WriteRejected
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Runtime:
         self.data_dir = data_dir or default_data_dir(site)
         self.registry = TagRegistry(site)
         self.historian = Historian(self.data_dir / HISTORY_FILE)
+        self.history = HistoryReader(self.data_dir / HISTORY_FILE)
         self.io = IoThread()
         self.drivers: dict[str, Driver] = {}
         self.states: dict[str, tuple[ConnectionState, str]] = {
@@ -64,6 +66,7 @@ class Runtime:
         self._started = True
 
     def stop(self) -> None:
+        self.history.close()
         if not self._started:
             return
         self._started = False
@@ -105,6 +108,13 @@ class Runtime:
             raise WriteRejected(f"{tag}: connection {address.connection!r} is not running")
         log.info("write %s = %r (raw %r)", tag, value, raw)
         return self.io.submit(driver.write(self.registry.point(tag), raw))
+
+    def query_history(self, tag: str, start: float, end: float,
+                      n_bins: int | None) -> concurrent.futures.Future[HistorySlice]:
+        """History of one tag decimated to `n_bins` columns, read on the history reader's threads."""
+        if tag not in self.registry.specs:
+            raise KeyError(f"unknown tag {tag!r}")
+        return self.history.submit(tag, start, end, n_bins)
 
     def request_diagnostics(self) -> concurrent.futures.Future[dict[str, dict[str, Any]]]:
         """A snapshot of every connection, taken on the io loop (never blocks the caller)."""
