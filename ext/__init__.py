@@ -24,6 +24,8 @@ _log = logging.getLogger(__name__)
 KERNELS: dict[str, tuple[str, str]] = {
     "minmax_decimate": ("ext._kernels", "ext.numpy_twins"),
     "m4_decimate": ("ext._kernels", "ext.numpy_twins"),
+    "minmax_indices": ("ext._kernels", "ext.numpy_twins"),
+    "m4_indices": ("ext._kernels", "ext.numpy_twins"),
     "nan_aware_minmax": ("ext._kernels", "ext.numpy_twins"),
     "sdt_compress": ("ext._kernels", "ext.compression_twins"),
     "deadband_filter": ("ext._kernels", "ext.compression_twins"),

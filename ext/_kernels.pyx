@@ -19,20 +19,34 @@ cdef enum:  # _select_minmax failures, as negative counts
     T_NOT_FINITE = -2
 
 
-def minmax_decimate(t: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+def minmax_decimate(t, y, n_bins, assume_sorted=False):
     """Reduce a series to the points that matter when drawn ``n_bins`` pixels wide.
 
     See ``ext.numpy_twins.minmax_decimate`` for the exact rules; the result is identical.
     """
-    return _decimate(t, y, n_bins, False)
+    t_arr, y_arr = check_series(t, y)
+    idx = _decimate_indices(t_arr, y_arr, n_bins, False, assume_sorted)
+    return t_arr[idx], y_arr[idx]
 
 
-def m4_decimate(t: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+def m4_decimate(t, y, n_bins, assume_sorted=False):
     """M4: min, max, first and last of every pixel column. See ``ext.numpy_twins.m4_decimate``."""
-    return _decimate(t, y, n_bins, True)
+    t_arr, y_arr = check_series(t, y)
+    idx = _decimate_indices(t_arr, y_arr, n_bins, True, assume_sorted)
+    return t_arr[idx], y_arr[idx]
 
 
-def _decimate(t, y, n_bins, bint with_ends):
+def minmax_indices(t, y, n_bins, assume_sorted=False):
+    """The indices ``minmax_decimate`` keeps, ascending (intp)."""
+    return _decimate_indices(t, y, n_bins, False, assume_sorted)
+
+
+def m4_indices(t, y, n_bins, assume_sorted=False):
+    """The indices ``m4_decimate`` keeps, ascending (intp)."""
+    return _decimate_indices(t, y, n_bins, True, assume_sorted)
+
+
+def _decimate_indices(t, y, n_bins, bint with_ends, bint assume_sorted):
     t_arr, y_arr = check_series(t, y)
     n_bins = check_n_bins(n_bins)
     cdef const double[::1] tv = np.ascontiguousarray(t_arr)
@@ -46,7 +60,7 @@ def _decimate(t, y, n_bins, bint with_ends):
             t_finite = _all_finite(tv)
         if not t_finite:
             raise ValueError(NONFINITE_T_MESSAGE)
-        return t_arr.copy(), y_arr.copy()
+        return np.arange(n, dtype=np.intp)
 
     cdef double scale = bin_scale(tv[0], tv[n - 1], nb)
     # Ascending t gives at most 3 (5 with ends) points per bin; only descending steps in t need more (<= n).
@@ -61,8 +75,7 @@ def _decimate(t, y, n_bins, bint with_ends):
             count = _select_minmax(tv, yv, nb, scale, iv, with_ends)
     if count == T_NOT_FINITE:
         raise ValueError(NONFINITE_T_MESSAGE)
-    idx = idx[:count]
-    return t_arr[idx], y_arr[idx]
+    return idx[:count]
 
 
 def nan_aware_minmax(y: np.ndarray) -> tuple[float, float]:

@@ -97,19 +97,34 @@ class Bridge(QObject):
 
     def deliver(self, future: concurrent.futures.Future[Any], on_done: Callable[[Any, Exception | None], None]) -> None:
         """Call `on_done(result, error)` on the GUI thread when an io-loop future finishes."""
-        future.add_done_callback(lambda f: self._result_ready.emit(on_done, None if f.exception() else f.result(),
-                                                                     f.exception()))
+        future.add_done_callback(
+            lambda f: self._result_ready.emit(on_done, None if f.exception() else f.result(), f.exception())
+        )
 
-    def browse(self, connection: str, action: str, *args: Any,
-               on_done: Callable[[Any, Exception | None], None]) -> None:
+    def browse(
+        self, connection: str, action: str, *args: Any, on_done: Callable[[Any, Exception | None], None]
+    ) -> None:
         self.deliver(self.runtime.browse(connection, action, *args), on_done)
 
-    def scan_registers(self, connection: str, unit: int, table: str, start: int, count: int,
-                       on_done: Callable[[Any, Exception | None], None]) -> None:
+    def scan_registers(
+        self,
+        connection: str,
+        unit: int,
+        table: str,
+        start: int,
+        count: int,
+        on_done: Callable[[Any, Exception | None], None],
+    ) -> None:
         self.deliver(self.runtime.scan_registers(connection, unit, table, start, count), on_done)
 
-    def query_history(self, tag: str, start: float, end: float, n_bins: int | None,
-                      on_done: Callable[[HistorySlice | None, Exception | None], None]) -> None:
+    def query_history(
+        self,
+        tag: str,
+        start: float,
+        end: float,
+        n_bins: int | None,
+        on_done: Callable[[HistorySlice | None, Exception | None], None],
+    ) -> None:
         """Read `tag`'s history over [start, end] decimated to `n_bins` columns (None: every sample) off the GUI thread;
         `on_done(slice, error)` is called on the GUI thread."""
         self.deliver(self.runtime.query_history(tag, start, end, n_bins), on_done)
