@@ -7,7 +7,7 @@ export QT_API := pyside6
 
 .PHONY: run test lint bench screenshot system-deps clean
 
-$(STAMP): pyproject.toml setup.py $(wildcard ext/*.pyx)
+$(STAMP): pyproject.toml setup.py $(wildcard ext/*.pyx ext/*.h)
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else \
 	  f"Linewise needs Python 3.11; {sys.executable} is {v[0]}.{v[1]}. Run: make PYTHON=/path/to/python3.11")'
 	@bash installer/system-deps.sh

@@ -21,9 +21,11 @@ def extension(module: str) -> Extension:
     return Extension(
         module,
         [module.replace(".", "/") + ".pyx"],
-        include_dirs=[numpy.get_include()],
+        include_dirs=[numpy.get_include(), "ext"],
+        depends=["ext/simd_scan.h"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=["-O3"],
+        # no FMA contraction: the kernels must round exactly as their NumPy twins do
+        extra_compile_args=["-O3", "-ffp-contract=off"],
         optional=True,
     )
 

@@ -26,9 +26,15 @@ KERNELS: dict[str, tuple[str, str]] = {
     "m4_decimate": ("ext._kernels", "ext.numpy_twins"),
     "minmax_indices": ("ext._kernels", "ext.numpy_twins"),
     "m4_indices": ("ext._kernels", "ext.numpy_twins"),
+    "minmaxlttb_decimate": ("ext._kernels", "ext.lttb_twins"),
+    "minmaxlttb_indices": ("ext._kernels", "ext.lttb_twins"),
     "nan_aware_minmax": ("ext._kernels", "ext.numpy_twins"),
     "sdt_compress": ("ext._kernels", "ext.compression_twins"),
     "deadband_filter": ("ext._kernels", "ext.compression_twins"),
+    "ewma": ("ext._filters", "ext.filter_twins"),
+    "rolling_mean": ("ext._filters", "ext.filter_twins"),
+    "rolling_std": ("ext._filters", "ext.filter_twins"),
+    "biquad_lowpass": ("ext._filters", "ext.filter_twins"),
 }
 
 

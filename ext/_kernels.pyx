@@ -11,6 +11,12 @@ import numpy as np
 from libc.float cimport DBL_MAX
 from libc.math cimport INFINITY, fabs, isfinite, isnan
 
+cdef extern from "simd_scan.h" nogil:
+    void lw_scan_bin(const double* y, Py_ssize_t start, Py_ssize_t end, Py_ssize_t* found)
+    bint lw_non_decreasing(const double* t, Py_ssize_t n)
+
+from ext.lttb_twins import DEFAULT_MINMAX_RATIO
+from ext.lttb_twins import select as lttb_select
 from ext.compression_twins import DECREASING_T_MESSAGE, check_compression
 from ext.numpy_twins import NONFINITE_T_MESSAGE, as_1d_float64, bin_scale, check_n_bins, check_series
 
@@ -54,21 +60,35 @@ def _decimate_indices(t, y, n_bins, bint with_ends, bint assume_sorted):
     cdef Py_ssize_t n = tv.shape[0]
     cdef Py_ssize_t nb = n_bins
     cdef Py_ssize_t count
-    cdef bint t_finite
+    cdef Py_ssize_t[::1] iv
+    cdef bint ok = False
     if n <= (4 if with_ends else 2) * nb:
         with nogil:
-            t_finite = _all_finite(tv)
-        if not t_finite:
+            ok = _all_finite(tv)
+        if not ok:
             raise ValueError(NONFINITE_T_MESSAGE)
         return np.arange(n, dtype=np.intp)
-
+    if not (isfinite(tv[0]) and isfinite(tv[n - 1])):
+        raise ValueError(NONFINITE_T_MESSAGE)
     cdef double scale = bin_scale(tv[0], tv[n - 1], nb)
-    # Ascending t gives at most 3 (5 with ends) points per bin; only descending steps in t need more (<= n).
+    if not assume_sorted:
+        # One streaming pass over t buys the binary-search path; with the end points finite, a
+        # non-decreasing t is also finite throughout (NaN >= x is false).
+        with nogil:
+            ok = lw_non_decreasing(&tv[0], n)
+    if assume_sorted or ok:
+        # At most 3 (5 with ends) points per bin when t is sorted.
+        idx = np.empty(min(n, (5 if with_ends else 3) * nb), dtype=np.intp)
+        iv = idx
+        with nogil:
+            count = _select_sorted(tv, yv, nb, scale, iv, with_ends)
+        return idx[:count]
+    # t steps back somewhere (or has a NaN): reduce each run of samples in one bin on its own.
     idx = np.empty(min(n, (5 if with_ends else 3) * nb), dtype=np.intp)
-    cdef Py_ssize_t[::1] iv = idx
+    iv = idx
     with nogil:
         count = _select_minmax(tv, yv, nb, scale, iv, with_ends)
-    if count == OUT_FULL:
+    if count == OUT_FULL:  # descending steps make more runs than bins
         idx = np.empty(n, dtype=np.intp)
         iv = idx
         with nogil:
@@ -76,6 +96,86 @@ def _decimate_indices(t, y, n_bins, bint with_ends, bint assume_sorted):
     if count == T_NOT_FINITE:
         raise ValueError(NONFINITE_T_MESSAGE)
     return idx[:count]
+
+
+cdef Py_ssize_t _select_sorted(const double[::1] t, const double[::1] y, Py_ssize_t n_bins, double scale,
+                               Py_ssize_t[::1] out, bint with_ends) noexcept nogil:
+    """The sorted-t path: bin edges by galloping binary search on t, then a SIMD scan of each bin's y.
+
+    Reads t only around the bin edges, so the pass over y is all the memory traffic there is. The edge of
+    bin b is the first sample whose position ``(t - t0) * scale`` is >= b: the twin's floor rule, since
+    rounding is monotonic and the position of sorted times therefore is too.
+    """
+    cdef Py_ssize_t n = t.shape[0]
+    cdef Py_ssize_t count = 0, start = 0, end, b
+    cdef Py_ssize_t guess_len = n // n_bins + 1
+    cdef double t0 = t[0]
+    cdef Py_ssize_t found[3]
+    for b in range(n_bins):
+        if start >= n:
+            break
+        if b == n_bins - 1 or scale == 0.0:
+            end = n
+        else:
+            end = _first_at_or_past(&t[0], t0, scale, <double>(b + 1), start, n, start + guess_len)
+        if end == start:
+            continue
+        guess_len = end - start  # the next bin probably holds as many samples as this one
+        lw_scan_bin(&y[0], start, end, found)
+        if with_ends:
+            count = _emit_run_with_ends(found, start, end, &out[0], count, out.shape[0])
+        else:
+            count = _emit_run(found, &out[0], count, out.shape[0])
+        start = end
+    return count
+
+
+cdef inline bint _at_or_past(const double* t, Py_ssize_t i, double t0, double scale, double target) noexcept nogil:
+    return (t[i] - t0) * scale >= target
+
+
+cdef Py_ssize_t _first_at_or_past(const double* t, double t0, double scale, double target, Py_ssize_t lo,
+                                  Py_ssize_t n, Py_ssize_t guess) noexcept nogil:
+    """The first i in [lo, n) whose position is >= target, or n. Gallops from ``guess`` (the edge if this
+    bin is as long as the last one), so evenly sampled data costs two probes per edge, not log2(n)."""
+    cdef Py_ssize_t hi, probe, step = 1, mid
+    if lo >= n:
+        return n
+    if guess > n - 1:
+        guess = n - 1
+    if guess < lo:
+        guess = lo
+    if _at_or_past(t, guess, t0, scale, target):
+        hi = guess  # answer in [lo, hi]: walk down until a probe is before the edge
+        while True:
+            probe = hi - step
+            if probe < lo:
+                break
+            if _at_or_past(t, probe, t0, scale, target):
+                hi = probe
+                step *= 2
+            else:
+                lo = probe + 1
+                break
+    else:
+        lo = guess + 1  # answer in [guess + 1, n]: walk up until a probe is at or past the edge
+        hi = n
+        while True:
+            probe = lo + step - 1
+            if probe >= n:
+                break
+            if _at_or_past(t, probe, t0, scale, target):
+                hi = probe
+                break
+            lo = probe + 1
+            step *= 2
+    while lo < hi:  # invariant: before lo nothing qualifies; hi qualifies or is n
+        mid = lo + (hi - lo) // 2
+        if _at_or_past(t, mid, t0, scale, target):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def nan_aware_minmax(y: np.ndarray) -> tuple[float, float]:
@@ -427,3 +527,68 @@ def deadband_filter(t, y, deadband, max_interval=float("inf")):
                 last_t = tv[i]
                 last_y = yi
     return keep[:count].copy()
+
+
+# -- MinMaxLTTB (twin and shared preselection rules: ext.lttb_twins) ----------------------------------
+
+def minmaxlttb_decimate(t, y, n_out, minmax_ratio=DEFAULT_MINMAX_RATIO, assume_sorted=False):
+    """``n_out`` points (plus one per gap) that draw like the whole series. See ``ext.lttb_twins``."""
+    t_arr, y_arr = check_series(t, y)
+    idx = minmaxlttb_indices(t_arr, y_arr, n_out, minmax_ratio, assume_sorted)
+    return t_arr[idx], y_arr[idx]
+
+
+def minmaxlttb_indices(t, y, n_out, minmax_ratio=DEFAULT_MINMAX_RATIO, assume_sorted=False):
+    """The indices ``minmaxlttb_decimate`` keeps, ascending (intp)."""
+    return lttb_select(t, y, n_out, minmax_ratio, assume_sorted, minmax_indices, _lttb_core)
+
+
+def _lttb_core(t, y, candidates, n_out):
+    cdef const double[::1] tv = t
+    cdef const double[::1] yv = y
+    cdef const Py_ssize_t[::1] cv = np.ascontiguousarray(candidates, dtype=np.intp)
+    cdef Py_ssize_t n = n_out
+    out = np.empty(n, dtype=np.intp)
+    cdef Py_ssize_t[::1] ov = out
+    with nogil:
+        _lttb(&tv[0], &yv[0], &cv[0], cv.shape[0], n, &ov[0])
+    return out
+
+
+cdef void _lttb(const double* t, const double* y, const Py_ssize_t* cand, Py_ssize_t m, Py_ssize_t n_out,
+                Py_ssize_t* out) noexcept nogil:
+    """The twin's ``lttb_core`` step for step (same sums, same order, no FMA: setup.py turns contraction off)."""
+    cdef double every = <double>(m - 2) / <double>(n_out - 2)
+    cdef Py_ssize_t i, j, lo, hi, next_lo, next_hi, a = 0, best
+    cdef double avg_t, avg_y, at, ay, area, best_area, sum_t, sum_y
+    out[0] = cand[0]
+    out[n_out - 1] = cand[m - 1]
+    for i in range(n_out - 2):
+        lo = <Py_ssize_t>(i * every) + 1
+        hi = <Py_ssize_t>((i + 1) * every) + 1
+        next_lo = hi
+        next_hi = <Py_ssize_t>((i + 2) * every) + 1
+        if next_hi > m:
+            next_hi = m
+        if next_lo >= m - 1 or next_hi <= next_lo:
+            avg_t = t[cand[m - 1]]
+            avg_y = y[cand[m - 1]]
+        else:
+            sum_t = 0.0
+            sum_y = 0.0
+            for j in range(next_lo, next_hi):
+                sum_t += t[cand[j]]
+                sum_y += y[cand[j]]
+            avg_t = sum_t / <double>(next_hi - next_lo)
+            avg_y = sum_y / <double>(next_hi - next_lo)
+        at = t[cand[a]]
+        ay = y[cand[a]]
+        best = lo
+        best_area = -1.0
+        for j in range(lo, hi):
+            area = fabs((at - avg_t) * (y[cand[j]] - ay) - (at - t[cand[j]]) * (avg_y - ay))
+            if area > best_area:  # NaN never wins
+                best_area = area
+                best = j
+        out[i + 1] = cand[best]
+        a = best

@@ -98,6 +98,64 @@ def test_minmax_decimate_parity_on_trends(decimator: str, n: int, n_bins: int, n
     assert_same(*both(decimator, t, y, n_bins))
 
 
+# Few values, so that extremes tie across the SIMD kernel's lanes and 64-sample chunks, with -0.0 vs 0.0,
+# all-inf and all-NaN stretches.
+TIE_ELEMENT = st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.0, INF, -INF, NAN])
+
+
+@st.composite
+def long_bins_case(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, int]:
+    """Sorted t with bins of hundreds of samples: the vectorised scan's path, chunk tails included."""
+    n = draw(st.integers(0, 3000))
+    steps = draw(st.sampled_from(["even", "bursty"]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    dt = np.ones(n) if steps == "even" else rng.choice([0.0, 0.001, 1.0, 50.0], size=n)
+    t = 1.7e9 + np.cumsum(dt)
+    if draw(st.booleans()):
+        y = draw(hnp.arrays(np.float64, n, elements=TIE_ELEMENT))
+    else:
+        y = np.cumsum(rng.standard_normal(n))
+        y[rng.random(n) < draw(st.sampled_from([0.0, 0.001, 0.3]))] = NAN
+    return t, y, draw(st.integers(1, 12))
+
+
+@DECIMATORS
+@pytest.mark.parametrize("assume_sorted", [False, True])
+@SETTINGS
+@given(case=long_bins_case())
+def test_parity_on_long_bins(decimator: str, assume_sorted: bool, case: tuple[np.ndarray, np.ndarray, int]) -> None:
+    t, y, n_bins = case
+    compiled = getattr(kernels, decimator)(t, y, n_bins, assume_sorted=assume_sorted)
+    assert_same(compiled, getattr(numpy_twins, decimator)(t, y, n_bins))
+
+
+@pytest.mark.parametrize("indices", ["minmax_indices", "m4_indices"])
+@SETTINGS
+@given(case=decimate_case())
+def test_index_variants_agree_with_the_decimators(indices: str, case: tuple[np.ndarray, np.ndarray, int]) -> None:
+    compiled, twin = both(indices, *case)
+    if isinstance(twin, Exception):
+        assert (type(compiled), str(compiled)) == (type(twin), str(twin))
+        return
+    np.testing.assert_array_equal(compiled, twin)
+    assert compiled.dtype == twin.dtype == np.intp
+    t, y, n_bins = case
+    assert_same((t[compiled], y[compiled]), getattr(kernels, indices.replace("indices", "decimate"))(t, y, n_bins))
+
+
+@SETTINGS
+@given(case=decimate_case())
+def test_a_broken_sorted_promise_still_gives_a_subsequence(case: tuple[np.ndarray, np.ndarray, int]) -> None:
+    """assume_sorted=True on unsorted t: unspecified output, but never an index out of range or repeated."""
+    t, y, n_bins = case
+    if len(t) and not (np.isfinite(t[0]) and np.isfinite(t[-1])):
+        return  # end points are always checked
+    for kernel in (kernels.minmax_indices, kernels.m4_indices):
+        idx = kernel(t, y, n_bins, assume_sorted=True)
+        assert ((idx >= 0) & (idx < len(t))).all()
+        assert (np.diff(idx) > 0).all()
+
+
 @DECIMATORS
 @SETTINGS
 @given(
