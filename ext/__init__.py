@@ -28,6 +28,9 @@ KERNELS: dict[str, tuple[str, str]] = {
     "m4_indices": ("ext._kernels", "ext.numpy_twins"),
     "minmaxlttb_decimate": ("ext._kernels", "ext.lttb_twins"),
     "minmaxlttb_indices": ("ext._kernels", "ext.lttb_twins"),
+    "reduce_samples": ("ext._kernels", "ext.pyramid_twins"),
+    "reduce_level": ("ext._kernels", "ext.pyramid_twins"),
+    "pyramid_select": ("ext._kernels", "ext.pyramid_twins"),
     "nan_aware_minmax": ("ext._kernels", "ext.numpy_twins"),
     "sdt_compress": ("ext._kernels", "ext.compression_twins"),
     "deadband_filter": ("ext._kernels", "ext.compression_twins"),
@@ -76,4 +79,6 @@ def _select() -> tuple[dict[str, object], bool]:
 _chosen, HAVE_EXT = _select()
 globals().update(_chosen)
 
-__all__ = ["HAVE_EXT", "KERNELS", "RingBuffer", *sorted(KERNELS)]
+from ext.pyramid import MinMaxPyramid  # noqa: E402  (uses the kernels chosen above)
+
+__all__ = ["HAVE_EXT", "KERNELS", "MinMaxPyramid", "RingBuffer", *sorted(KERNELS)]

@@ -9,7 +9,7 @@ documentation only (annotation_typing=False): ``n_bins`` must accept any integer
 import numpy as np
 
 from libc.float cimport DBL_MAX
-from libc.math cimport INFINITY, fabs, isfinite, isnan
+from libc.math cimport INFINITY, NAN, fabs, isfinite, isnan
 
 cdef extern from "simd_scan.h" nogil:
     void lw_scan_bin(const double* y, Py_ssize_t start, Py_ssize_t end, Py_ssize_t* found)
@@ -100,32 +100,41 @@ def _decimate_indices(t, y, n_bins, bint with_ends, bint assume_sorted):
 
 cdef Py_ssize_t _select_sorted(const double[::1] t, const double[::1] y, Py_ssize_t n_bins, double scale,
                                Py_ssize_t[::1] out, bint with_ends) noexcept nogil:
-    """The sorted-t path: bin edges by galloping binary search on t, then a SIMD scan of each bin's y.
+    return _select_window(&t[0], &y[0], 0, t.shape[0], n_bins, scale, &out[0], out.shape[0], with_ends, NULL)
+
+
+cdef Py_ssize_t _select_window(const double* t, const double* y, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t n_bins,
+                               double scale, Py_ssize_t* out, Py_ssize_t cap, bint with_ends,
+                               const Pyramid* pyramid) noexcept nogil:
+    """The sorted-t path over the samples [i0, i1): bin edges by galloping binary search on t, then each
+    bin's extremes from a SIMD scan of y, or from the pyramid's levels when there is one.
 
     Reads t only around the bin edges, so the pass over y is all the memory traffic there is. The edge of
-    bin b is the first sample whose position ``(t - t0) * scale`` is >= b: the twin's floor rule, since
+    bin b is the first sample whose position ``(t - t[i0]) * scale`` is >= b: the twin's floor rule, since
     rounding is monotonic and the position of sorted times therefore is too.
     """
-    cdef Py_ssize_t n = t.shape[0]
-    cdef Py_ssize_t count = 0, start = 0, end, b
-    cdef Py_ssize_t guess_len = n // n_bins + 1
-    cdef double t0 = t[0]
+    cdef Py_ssize_t count = 0, start = i0, end, b
+    cdef Py_ssize_t guess_len = (i1 - i0) // n_bins + 1
+    cdef double t0 = t[i0]
     cdef Py_ssize_t found[3]
     for b in range(n_bins):
-        if start >= n:
+        if start >= i1:
             break
         if b == n_bins - 1 or scale == 0.0:
-            end = n
+            end = i1
         else:
-            end = _first_at_or_past(&t[0], t0, scale, <double>(b + 1), start, n, start + guess_len)
+            end = _first_at_or_past(t, t0, scale, <double>(b + 1), start, i1, start + guess_len)
         if end == start:
             continue
         guess_len = end - start  # the next bin probably holds as many samples as this one
-        lw_scan_bin(&y[0], start, end, found)
-        if with_ends:
-            count = _emit_run_with_ends(found, start, end, &out[0], count, out.shape[0])
+        if pyramid == NULL:
+            lw_scan_bin(y, start, end, found)
         else:
-            count = _emit_run(found, &out[0], count, out.shape[0])
+            _pyramid_scan(y, start, end, pyramid, found)
+        if with_ends:
+            count = _emit_run_with_ends(found, start, end, out, count, cap)
+        else:
+            count = _emit_run(found, out, count, cap)
         start = end
     return count
 
@@ -592,3 +601,166 @@ cdef void _lttb(const double* t, const double* y, const Py_ssize_t* cand, Py_ssi
                 best = j
         out[i + 1] = cand[best]
         a = best
+
+
+# -- min/max pyramid (layout and twins: ext.pyramid_twins; the series object: ext.pyramid) ------------
+
+cdef enum:
+    MAX_LEVELS = 17  # ext.pyramid_twins.MAX_DEPTH levels above the samples, plus the samples (index 0)
+
+
+cdef struct Pyramid:
+    Py_ssize_t depth
+    Py_ssize_t size[MAX_LEVELS]  # samples per block at each level
+    Py_ssize_t blocks[MAX_LEVELS]  # complete blocks at each level
+    const double* lo[MAX_LEVELS]
+    const Py_ssize_t* lo_at[MAX_LEVELS]
+    const double* hi[MAX_LEVELS]
+    const Py_ssize_t* hi_at[MAX_LEVELS]
+    const Py_ssize_t* nan_at[MAX_LEVELS]
+
+
+def reduce_samples(y, block, first, stop, level):
+    """Write level-1 blocks [first, stop) reduced from ``y`` into ``level``. See ``ext.pyramid_twins``."""
+    cdef const double[::1] yv = y
+    cdef double[::1] lo = level[0]
+    cdef Py_ssize_t[::1] lo_at = level[1]
+    cdef double[::1] hi = level[2]
+    cdef Py_ssize_t[::1] hi_at = level[3]
+    cdef Py_ssize_t[::1] nan_at = level[4]
+    cdef Py_ssize_t b = block, j, j0 = first, j1 = stop
+    cdef Py_ssize_t found[3]
+    if j1 <= j0:
+        return
+    if j1 * b > yv.shape[0] or j1 > lo.shape[0]:
+        raise ValueError("blocks past the end of the samples or of the level")
+    with nogil:
+        for j in range(j0, j1):
+            lw_scan_bin(&yv[0], j * b, (j + 1) * b, found)
+            lo_at[j] = found[0]
+            lo[j] = yv[found[0]] if found[0] >= 0 else NAN
+            hi_at[j] = found[1]
+            hi[j] = yv[found[1]] if found[1] >= 0 else NAN
+            nan_at[j] = found[2]
+
+
+def reduce_level(below, block, first, stop, level):
+    """Write blocks [first, stop) of the next level up from ``block`` blocks each of ``below``."""
+    cdef const double[::1] b_lo = below[0]
+    cdef const Py_ssize_t[::1] b_lo_at = below[1]
+    cdef const double[::1] b_hi = below[2]
+    cdef const Py_ssize_t[::1] b_hi_at = below[3]
+    cdef const Py_ssize_t[::1] b_nan_at = below[4]
+    cdef double[::1] lo = level[0]
+    cdef Py_ssize_t[::1] lo_at = level[1]
+    cdef double[::1] hi = level[2]
+    cdef Py_ssize_t[::1] hi_at = level[3]
+    cdef Py_ssize_t[::1] nan_at = level[4]
+    cdef Py_ssize_t b = block, j, q, j0 = first, j1 = stop
+    cdef Py_ssize_t found[3]
+    cdef double v_lo, v_hi
+    if j1 <= j0:
+        return
+    if j1 * b > b_lo.shape[0] or j1 > lo.shape[0]:
+        raise ValueError("blocks past the end of the level below or of this level")
+    with nogil:
+        for j in range(j0, j1):
+            found[0] = -1
+            found[1] = -1
+            found[2] = -1
+            v_lo = NAN
+            v_hi = NAN
+            for q in range(j * b, (j + 1) * b):
+                _take(b_lo[q], b_lo_at[q], b_hi[q], b_hi_at[q], b_nan_at[q], &v_lo, &v_hi, found)
+            lo[j] = v_lo
+            lo_at[j] = found[0]
+            hi[j] = v_hi
+            hi_at[j] = found[1]
+            nan_at[j] = found[2]
+
+
+cdef inline void _take(double lo, Py_ssize_t lo_at, double hi, Py_ssize_t hi_at, Py_ssize_t nan_at,
+                       double* v_lo, double* v_hi, Py_ssize_t* found) noexcept nogil:
+    """Fold a later stretch's summary into a running one: strictly better extremes only, so ties keep the
+    earlier (first) occurrence; the first NaN stays the first."""
+    if lo_at >= 0 and (found[0] < 0 or lo < v_lo[0]):
+        v_lo[0] = lo
+        found[0] = lo_at
+    if hi_at >= 0 and (found[1] < 0 or hi > v_hi[0]):
+        v_hi[0] = hi
+        found[1] = hi_at
+    if nan_at >= 0 and found[2] < 0:
+        found[2] = nan_at
+
+
+cdef void _pyramid_scan(const double* y, Py_ssize_t a, Py_ssize_t b, const Pyramid* p,
+                        Py_ssize_t* found) noexcept nogil:
+    """found = [first minimum, first maximum, first NaN] of y[a:b] from the largest aligned blocks that fit,
+    and a SIMD scan of the samples at the ragged ends: O(block · depth) steps whatever b - a is."""
+    cdef Py_ssize_t i = a, k, e, q
+    cdef Py_ssize_t raw[3]
+    cdef double v_lo = NAN, v_hi = NAN
+    found[0] = -1
+    found[1] = -1
+    found[2] = -1
+    while i < b:
+        k = 0
+        while (k < p.depth and i % p.size[k + 1] == 0 and i + p.size[k + 1] <= b
+               and i // p.size[k + 1] < p.blocks[k + 1]):
+            k += 1
+        if k == 0:
+            e = (i // p.size[1] + 1) * p.size[1]
+            if e > b:
+                e = b
+            lw_scan_bin(y, i, e, raw)
+            _take(y[raw[0]] if raw[0] >= 0 else NAN, raw[0], y[raw[1]] if raw[1] >= 0 else NAN, raw[1], raw[2],
+                  &v_lo, &v_hi, found)
+            i = e
+        else:
+            q = i // p.size[k]
+            _take(p.lo[k][q], p.lo_at[k][q], p.hi[k][q], p.hi_at[k][q], p.nan_at[k][q], &v_lo, &v_hi, found)
+            i += p.size[k]
+
+
+def pyramid_select(t, y, levels, block, i0, i1, n_bins, with_ends):
+    """Indices that min/max (or M4) decimation of the samples [i0, i1) keeps, answered from the levels.
+    Same result as ``ext.pyramid_twins.pyramid_select``; t must be sorted and finite (the series ensures it)."""
+    n_bins = check_n_bins(n_bins)
+    cdef const double[::1] tv = t
+    cdef const double[::1] yv = y
+    cdef Py_ssize_t a = i0, z = i1, nb = n_bins, k, count
+    if not (0 <= a <= z <= tv.shape[0] and yv.shape[0] == tv.shape[0]):
+        raise ValueError(f"window [{i0}, {i1}) is not within the {tv.shape[0]} samples")
+    if z - a <= (4 if with_ends else 2) * nb:
+        return np.arange(a, z, dtype=np.intp)
+    if len(levels) > MAX_LEVELS - 1:
+        raise ValueError(f"at most {MAX_LEVELS - 1} levels, got {len(levels)}")
+    cdef Pyramid p
+    p.depth = len(levels)
+    p.size[0] = 1
+    p.blocks[0] = tv.shape[0]
+    keep = []  # the memoryviews whose pointers p holds
+    cdef const double[::1] lo_v, hi_v
+    cdef const Py_ssize_t[::1] lo_at_v, hi_at_v, nan_at_v
+    for k in range(1, p.depth + 1):
+        lo_v, lo_at_v, hi_v, hi_at_v, nan_at_v = levels[k - 1]
+        keep.append((lo_v, lo_at_v, hi_v, hi_at_v, nan_at_v))
+        p.size[k] = p.size[k - 1] * block
+        p.blocks[k] = lo_v.shape[0]
+        if p.blocks[k] > 0:
+            p.lo[k] = &lo_v[0]
+            p.lo_at[k] = &lo_at_v[0]
+            p.hi[k] = &hi_v[0]
+            p.hi_at[k] = &hi_at_v[0]
+            p.nan_at[k] = &nan_at_v[0]
+    cdef double scale = bin_scale(tv[a], tv[z - 1], nb)
+    idx = np.empty(min(z - a, (5 if with_ends else 3) * nb), dtype=np.intp)
+    cdef Py_ssize_t[::1] iv = idx
+    cdef bint ends = with_ends
+    if p.depth == 0:
+        with nogil:
+            count = _select_window(&tv[0], &yv[0], a, z, nb, scale, &iv[0], iv.shape[0], ends, NULL)
+    else:
+        with nogil:
+            count = _select_window(&tv[0], &yv[0], a, z, nb, scale, &iv[0], iv.shape[0], ends, &p)
+    return idx[:count]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ext import lttb_twins, numpy_twins
+from ext import MinMaxPyramid, lttb_twins, numpy_twins
 from ext.lttb_twins import DEFAULT_MINMAX_RATIO
 from tests.benchmarks import write_result
 
@@ -104,9 +104,34 @@ def main() -> None:
                   f"sorted {entry['compiled_sorted_vs_tsdownsample']:.2f}x (goal >= {GOALS[kernel]}x); "
                   f"{entry['compiled_sorted_vs_numpy']:.0f}x the twin")
         result[kernel] = entry
+    result["pyramid"] = bench_pyramid(t, y)
     if _kernels is None:
         print("compiled: not built (python setup.py build_ext --inplace)")
     write_result("bench-decimate", result)
+
+
+def bench_pyramid(t: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """A redraw's decimation from the min/max pyramid vs decimating the window's samples (compiled, sorted)."""
+    series = MinMaxPyramid(POINTS + 2**20)
+    began = time.perf_counter()
+    series.append(t, y)
+    build_s = time.perf_counter() - began
+    scan = getattr(_kernels, "minmax_indices", None) or numpy_twins.minmax_indices
+    entry = {"build_points_per_s": POINTS / build_s}
+    print(f"\npyramid over {POINTS:,} points (block {series.block}, {series.depth} levels): built at "
+          f"{POINTS / build_s / 1e6:.0f} M points/s")
+    for label, fraction in (("all", 1.0), ("10%", 0.1), ("0.1%", 0.001)):
+        t0 = t[0] + (t[-1] - t[0]) * (1 - fraction) / 2
+        t1 = t0 + (t[-1] - t[0]) * fraction
+        a, b = np.searchsorted(t, t0), np.searchsorted(t, t1, "right")
+        np.testing.assert_array_equal(series.decimate_indices(t0, t1, BINS), scan(t[a:b], y[a:b], BINS) + a)
+        pyramid_s = best_time(lambda t0=t0, t1=t1: series.decimate_indices(t0, t1, BINS))
+        scan_s = best_time(lambda a=a, b=b: scan(t[a:b], y[a:b], BINS, assume_sorted=True))
+        entry[f"{label}_pyramid_ms"] = pyramid_s * 1e3
+        entry[f"{label}_speedup_vs_scan"] = scan_s / pyramid_s
+        print(f"  window {label:>5} ({b - a:>10,} points) -> {BINS} bins: pyramid {pyramid_s * 1e3:7.3f} ms, "
+              f"scanning the window {scan_s * 1e3:7.3f} ms ({scan_s / pyramid_s:.0f}x)")
+    return entry
 
 
 if __name__ == "__main__":

@@ -1,0 +1,167 @@
+"""A live series with a min/max pyramid: a redraw at any zoom costs O(pixels), not O(points).
+
+``MinMaxPyramid`` stores a growing (t, y) series, like ``RingBuffer`` with the oldest samples evicted once
+``capacity`` is reached, and keeps cached summary levels over it (see ``ext.pyramid_twins`` for the level
+layout). ``decimate(t0, t1, n_bins)`` answers exactly what ``minmax_decimate`` (or M4) of the samples in
+[t0, t1] would, but from the levels: per pixel column it reads at most ~2·block samples or blocks per level
+at each end instead of every sample. Appends update the levels incrementally (amortised O(1) per sample).
+
+Eviction drops whole top-level blocks (``evict_unit`` samples at a time), so every level stays aligned to
+the samples and nothing is rebuilt: the series holds between ``capacity - evict_unit`` and ``capacity``
+samples once full.
+
+Not thread-safe: append and query from one thread (the GUI thread for a trend).
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+import ext
+from ext.numpy_twins import NONFINITE_T_MESSAGE, check_n_bins, check_series
+from ext.pyramid_twins import MAX_DEPTH, Level
+
+DEFAULT_BLOCK = 16
+
+
+class MinMaxPyramid:
+    """A time series (finite, non-decreasing t) with cached min/max levels for fast decimation."""
+
+    def __init__(self, capacity: int, block: int = DEFAULT_BLOCK, implementation: object | None = None) -> None:
+        capacity = operator.index(capacity)
+        block = operator.index(block)
+        if block < 2:
+            raise ValueError(f"block must be >= 2, got {block}")
+        if capacity < block:
+            raise ValueError(f"capacity must be >= block ({block}), got {capacity}")
+        self.block = block
+        # reduce_samples, reduce_level, pyramid_select: compiled or twins, as ext chose (or as a test asks)
+        self._impl = implementation or ext
+        # Levels up to a block size of about capacity/16, so eviction in top-level blocks costs at most
+        # ~1/16 of the history; a query spanning more than a top block still needs only few of them.
+        self.depth = 1
+        while self.depth < MAX_DEPTH and block ** (self.depth + 1) * 16 <= capacity:
+            self.depth += 1
+        self.evict_unit = block**self.depth
+        self.capacity = max(capacity, 2 * self.evict_unit)
+        self._t = np.empty(self.capacity, dtype=np.float64)
+        self._y = np.empty(self.capacity, dtype=np.float64)
+        self._levels: list[Level] = [self._new_level(self.capacity // block**k) for k in range(1, self.depth + 1)]
+        self._blocks = [0] * self.depth  # complete blocks summarised per level
+        self._size = 0
+
+    @staticmethod
+    def _new_level(n: int) -> Level:
+        return (np.empty(n), np.empty(n, dtype=np.intp), np.empty(n), np.empty(n, dtype=np.intp),
+                np.empty(n, dtype=np.intp))
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def t(self) -> np.ndarray:
+        """The stored times, oldest first (a read-only view)."""
+        view = self._t[: self._size]
+        view.flags.writeable = False
+        return view
+
+    @property
+    def y(self) -> np.ndarray:
+        """The stored values, oldest first (a read-only view)."""
+        view = self._y[: self._size]
+        view.flags.writeable = False
+        return view
+
+    def latest(self) -> tuple[float, float] | None:
+        if self._size == 0:
+            return None
+        return float(self._t[self._size - 1]), float(self._y[self._size - 1])
+
+    def clear(self) -> None:
+        self._size = 0
+        self._blocks = [0] * self.depth
+
+    def append(self, t: np.ndarray, y: np.ndarray) -> None:
+        """Append a batch, evicting the oldest samples beyond ``capacity``.
+
+        Raises ValueError (and appends nothing) if a time is not finite or times decrease, within the
+        batch or relative to the latest stored sample.
+        """
+        t_arr, y_arr = check_series(t, y)
+        m = t_arr.shape[0]
+        if m == 0:
+            return
+        if not np.isfinite(t_arr).all():
+            raise ValueError(NONFINITE_T_MESSAGE)
+        if (t_arr[1:] < t_arr[:-1]).any():
+            raise ValueError("t must be non-decreasing within a batch")
+        if self._size and t_arr[0] < self._t[self._size - 1]:
+            raise ValueError(f"t must not go back in time: batch starts at {t_arr[0]!r}, latest sample is at "
+                             f"{self._t[self._size - 1]!r}")
+        room = self.capacity - self.evict_unit
+        if m > room:  # more than the series holds after an eviction: keep the newest samples of the batch
+            self.clear()
+            t_arr, y_arr, m = t_arr[m - room :], y_arr[m - room :], room
+        if self._size + m > self.capacity:
+            self._evict(self._size + m - self.capacity)
+        self._t[self._size : self._size + m] = t_arr
+        self._y[self._size : self._size + m] = y_arr
+        self._size += m
+        self._extend_levels()
+
+    def _evict(self, at_least: int) -> None:
+        """Drop the oldest samples, a whole number of top-level blocks, shifting the levels to match."""
+        drop = min(self._size, -(-at_least // self.evict_unit) * self.evict_unit)
+        keep = self._size - drop
+        self._t[:keep] = self._t[drop : self._size]
+        self._y[:keep] = self._y[drop : self._size]
+        self._size = keep
+        for k, level in enumerate(self._levels):
+            size = self.block ** (k + 1)
+            gone = drop // size
+            have = self._blocks[k] - gone
+            for arr in level:
+                arr[:have] = arr[gone : self._blocks[k]]
+            for at in (level[1], level[3], level[4]):
+                at[:have] = np.where(at[:have] >= 0, at[:have] - drop, -1)
+            self._blocks[k] = have
+
+    def _extend_levels(self) -> None:
+        for k in range(self.depth):
+            stop = self._size // self.block ** (k + 1)
+            first = self._blocks[k]
+            if stop <= first:
+                break  # no new block here means none above either
+            if k == 0:
+                self._impl.reduce_samples(self._y, self.block, first, stop, self._levels[0])
+            else:
+                self._impl.reduce_level(self._levels[k - 1], self.block, first, stop, self._levels[k])
+            self._blocks[k] = stop
+
+    def bounds(self, t0: float, t1: float) -> tuple[int, int]:
+        """The index range [i0, i1) of the samples with t0 <= t <= t1."""
+        t = self._t[: self._size]
+        return int(np.searchsorted(t, t0, side="left")), int(np.searchsorted(t, t1, side="right"))
+
+    def decimate_indices(self, t0: float, t1: float, n_bins: int, with_ends: bool = False) -> np.ndarray:
+        """Indices of the samples min/max (``with_ends``: M4) decimation of the window [t0, t1] keeps."""
+        n_bins = check_n_bins(n_bins)
+        t0, t1 = float(t0), float(t1)
+        if not t0 <= t1:
+            return np.empty(0, dtype=np.intp)
+        i0, i1 = self.bounds(t0, t1)
+        levels = [tuple(a[: self._blocks[k]] for a in level) for k, level in enumerate(self._levels)]
+        return self._impl.pyramid_select(self._t[: self._size], self._y[: self._size], levels, self.block, i0, i1,
+                                         n_bins, with_ends)
+
+    def decimate(self, t0: float, t1: float, n_bins: int, with_ends: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The samples min/max (``with_ends``: M4) decimation of the window [t0, t1] keeps, as new arrays."""
+        idx = self.decimate_indices(t0, t1, n_bins, with_ends)
+        return self._t[idx], self._y[idx]
+
+    def window(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the samples with t0 <= t <= t1."""
+        i0, i1 = self.bounds(t0, t1)
+        return self._t[i0:i1].copy(), self._y[i0:i1].copy()
