@@ -1,8 +1,9 @@
 """A live series with a min/max pyramid: a redraw at any zoom costs O(pixels), not O(points).
 
-``MinMaxPyramid`` stores a growing (t, y) series, like ``RingBuffer`` with the oldest samples evicted once
-``capacity`` is reached, and keeps cached summary levels over it (see ``ext.pyramid_twins`` for the level
-layout). ``decimate(t0, t1, n_bins)`` answers exactly what ``minmax_decimate`` (or M4) of the samples in
+``MinMaxPyramid`` stores a growing series, like ``RingBuffer`` with the oldest samples evicted once
+``capacity`` is reached: times and ``columns`` value columns, each with cached summary levels (see
+``ext.pyramid_twins`` for the level layout), plus ``payload`` columns stored alongside without levels
+(a quality code, say). ``decimate(t0, t1, n_bins)`` answers exactly what ``minmax_decimate`` (or M4) of the samples in
 [t0, t1] would, but from the levels: per pixel column it reads at most ~2·block samples or blocks per level
 at each end instead of every sample. Appends update the levels incrementally (amortised O(1) per sample).
 
@@ -29,9 +30,12 @@ DEFAULT_BLOCK = 16
 class MinMaxPyramid:
     """A time series (finite, non-decreasing t) with cached min/max levels for fast decimation."""
 
-    def __init__(self, capacity: int, block: int = DEFAULT_BLOCK, implementation: object | None = None) -> None:
+    def __init__(self, capacity: int, block: int = DEFAULT_BLOCK, columns: int = 1, payload: int = 0,
+                 implementation: object | None = None) -> None:
         capacity = operator.index(capacity)
         block = operator.index(block)
+        if operator.index(columns) < 1 or operator.index(payload) < 0:
+            raise ValueError(f"need at least one summarised column and no negative payload, got {columns}, {payload}")
         if block < 2:
             raise ValueError(f"block must be >= 2, got {block}")
         if capacity < block:
@@ -47,9 +51,14 @@ class MinMaxPyramid:
         self.evict_unit = block**self.depth
         self.capacity = max(capacity, 2 * self.evict_unit)
         self._t = np.empty(self.capacity, dtype=np.float64)
-        self._y = np.empty(self.capacity, dtype=np.float64)
-        self._levels: list[Level] = [self._new_level(self.capacity // block**k) for k in range(1, self.depth + 1)]
-        self._blocks = [0] * self.depth  # complete blocks summarised per level
+        self._columns = [np.empty(self.capacity, dtype=np.float64) for _ in range(columns + payload)]
+        self._y = self._columns[0]
+        self.summarised = columns
+        # per summarised column, its levels 1..depth
+        self._levels: list[list[Level]] = [
+            [self._new_level(self.capacity // block**k) for k in range(1, self.depth + 1)] for _ in range(columns)
+        ]
+        self._blocks = [0] * self.depth  # complete blocks summarised per level (the same in every column)
         self._size = 0
 
     @staticmethod
@@ -69,8 +78,12 @@ class MinMaxPyramid:
 
     @property
     def y(self) -> np.ndarray:
-        """The stored values, oldest first (a read-only view)."""
-        view = self._y[: self._size]
+        """The first column, oldest first (a read-only view)."""
+        return self.column(0)
+
+    def column(self, index: int) -> np.ndarray:
+        """A stored column, oldest first (a read-only view)."""
+        view = self._columns[index][: self._size]
         view.flags.writeable = False
         return view
 
@@ -83,13 +96,17 @@ class MinMaxPyramid:
         self._size = 0
         self._blocks = [0] * self.depth
 
-    def append(self, t: np.ndarray, y: np.ndarray) -> None:
-        """Append a batch, evicting the oldest samples beyond ``capacity``.
+    def append(self, t: np.ndarray, *columns: np.ndarray) -> None:
+        """Append a batch: times and one array per column (summarised first, then payload), evicting the
+        oldest samples beyond ``capacity``.
 
-        Raises ValueError (and appends nothing) if a time is not finite or times decrease, within the
-        batch or relative to the latest stored sample.
+        Raises ValueError (and appends nothing) if the columns do not match, a time is not finite or times
+        decrease, within the batch or relative to the latest stored sample.
         """
-        t_arr, y_arr = check_series(t, y)
+        if len(columns) != len(self._columns):
+            raise ValueError(f"expected {len(self._columns)} column(s) after t, got {len(columns)}")
+        arrays = [check_series(t, column)[1] for column in columns]
+        t_arr = check_series(t, columns[0])[0]
         m = t_arr.shape[0]
         if m == 0:
             return
@@ -103,11 +120,12 @@ class MinMaxPyramid:
         room = self.capacity - self.evict_unit
         if m > room:  # more than the series holds after an eviction: keep the newest samples of the batch
             self.clear()
-            t_arr, y_arr, m = t_arr[m - room :], y_arr[m - room :], room
+            t_arr, arrays, m = t_arr[m - room :], [a[m - room :] for a in arrays], room
         if self._size + m > self.capacity:
             self._evict(self._size + m - self.capacity)
         self._t[self._size : self._size + m] = t_arr
-        self._y[self._size : self._size + m] = y_arr
+        for store, values in zip(self._columns, arrays, strict=True):
+            store[self._size : self._size + m] = values
         self._size += m
         self._extend_levels()
 
@@ -115,17 +133,18 @@ class MinMaxPyramid:
         """Drop the oldest samples, a whole number of top-level blocks, shifting the levels to match."""
         drop = min(self._size, -(-at_least // self.evict_unit) * self.evict_unit)
         keep = self._size - drop
-        self._t[:keep] = self._t[drop : self._size]
-        self._y[:keep] = self._y[drop : self._size]
+        for store in (self._t, *self._columns):
+            store[:keep] = store[drop : self._size]
         self._size = keep
-        for k, level in enumerate(self._levels):
-            size = self.block ** (k + 1)
-            gone = drop // size
+        for k in range(self.depth):
+            gone = drop // self.block ** (k + 1)
             have = self._blocks[k] - gone
-            for arr in level:
-                arr[:have] = arr[gone : self._blocks[k]]
-            for at in (level[1], level[3], level[4]):
-                at[:have] = np.where(at[:have] >= 0, at[:have] - drop, -1)
+            for levels in self._levels:
+                level = levels[k]
+                for arr in level:
+                    arr[:have] = arr[gone : self._blocks[k]]
+                for at in (level[1], level[3], level[4]):
+                    at[:have] = np.where(at[:have] >= 0, at[:have] - drop, -1)
             self._blocks[k] = have
 
     def _extend_levels(self) -> None:
@@ -134,10 +153,11 @@ class MinMaxPyramid:
             first = self._blocks[k]
             if stop <= first:
                 break  # no new block here means none above either
-            if k == 0:
-                self._impl.reduce_samples(self._y, self.block, first, stop, self._levels[0])
-            else:
-                self._impl.reduce_level(self._levels[k - 1], self.block, first, stop, self._levels[k])
+            for column, levels in zip(self._columns, self._levels, strict=False):
+                if k == 0:
+                    self._impl.reduce_samples(column, self.block, first, stop, levels[0])
+                else:
+                    self._impl.reduce_level(levels[k - 1], self.block, first, stop, levels[k])
             self._blocks[k] = stop
 
     def bounds(self, t0: float, t1: float) -> tuple[int, int]:
@@ -145,23 +165,31 @@ class MinMaxPyramid:
         t = self._t[: self._size]
         return int(np.searchsorted(t, t0, side="left")), int(np.searchsorted(t, t1, side="right"))
 
-    def decimate_indices(self, t0: float, t1: float, n_bins: int, with_ends: bool = False) -> np.ndarray:
-        """Indices of the samples min/max (``with_ends``: M4) decimation of the window [t0, t1] keeps."""
+    def decimate_indices(self, t0: float, t1: float, n_bins: int, with_ends: bool = False,
+                         column: int = 0) -> np.ndarray:
+        """Indices of the samples min/max (``with_ends``: M4) decimation of a summarised column over the
+        window [t0, t1] keeps, ascending."""
         n_bins = check_n_bins(n_bins)
+        if not 0 <= column < self.summarised:
+            raise ValueError(f"column {column} has no levels (summarised columns: 0..{self.summarised - 1})")
         t0, t1 = float(t0), float(t1)
         if not t0 <= t1:
             return np.empty(0, dtype=np.intp)
         i0, i1 = self.bounds(t0, t1)
-        levels = [tuple(a[: self._blocks[k]] for a in level) for k, level in enumerate(self._levels)]
-        return self._impl.pyramid_select(self._t[: self._size], self._y[: self._size], levels, self.block, i0, i1,
-                                         n_bins, with_ends)
+        levels = [tuple(a[: self._blocks[k]] for a in level) for k, level in enumerate(self._levels[column])]
+        return self._impl.pyramid_select(self._t[: self._size], self._columns[column][: self._size], levels,
+                                         self.block, i0, i1, n_bins, with_ends)
 
     def decimate(self, t0: float, t1: float, n_bins: int, with_ends: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """The samples min/max (``with_ends``: M4) decimation of the window [t0, t1] keeps, as new arrays."""
+        """The samples min/max (``with_ends``: M4) decimation of the window [t0, t1] keeps (first column)."""
         idx = self.decimate_indices(t0, t1, n_bins, with_ends)
         return self._t[idx], self._y[idx]
 
-    def window(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of the samples with t0 <= t <= t1."""
+    def take(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+        """New arrays of the samples at ``idx``: times, then every column."""
+        return (self._t[idx], *(column[idx] for column in self._columns))
+
+    def window(self, t0: float, t1: float) -> tuple[np.ndarray, ...]:
+        """Copies of the samples with t0 <= t <= t1: times, then every column."""
         i0, i1 = self.bounds(t0, t1)
-        return self._t[i0:i1].copy(), self._y[i0:i1].copy()
+        return (self._t[i0:i1].copy(), *(column[i0:i1].copy() for column in self._columns))

@@ -86,7 +86,7 @@ def test_compiled_levels_equal_the_twins_bit_for_bit(batches: list) -> None:
     for k in range(compiled.depth):
         n = compiled._blocks[k]
         assert n == twin._blocks[k]
-        for ours, theirs in zip(compiled._levels[k], twin._levels[k], strict=True):
+        for ours, theirs in zip(compiled._levels[0][k], twin._levels[0][k], strict=True):
             assert ours[:n].tobytes() == theirs[:n].tobytes()
 
 
@@ -135,3 +135,22 @@ def test_stored_arrays_are_read_only_views() -> None:
 def test_rejects_impossible_sizes(capacity: int, block: int, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         MinMaxPyramid(capacity, block=block)
+
+
+@impl_param
+def test_columns_share_times_and_eviction_and_each_has_its_own_levels(impl: object) -> None:
+    series = MinMaxPyramid(2000, block=4, columns=2, payload=1, implementation=impl)
+    rng = np.random.default_rng(5)
+    t = np.arange(5000, dtype=np.float64)
+    good, flagged, quality = rng.standard_normal(5000), rng.standard_normal(5000), rng.integers(0, 3, 5000) * 1.0
+    for a in range(0, 5000, 333):
+        series.append(t[a : a + 333], good[a : a + 333], flagged[a : a + 333], quality[a : a + 333])
+    n = len(series)
+    np.testing.assert_array_equal(series.column(2), quality[-n:])
+    for column, values in ((0, good), (1, flagged)):
+        idx = series.decimate_indices(t[-n], t[-1], 50, column=column)
+        np.testing.assert_array_equal(idx, numpy_twins.minmax_indices(t[-n:], values[-n:], 50))
+    with pytest.raises(ValueError, match="column 2 has no levels"):
+        series.decimate_indices(0, 1, 10, column=2)
+    with pytest.raises(ValueError, match="expected 3 column"):
+        series.append([1e9], [1.0])
