@@ -1,6 +1,6 @@
 """Numeric kernels for trends, history and analytics: compiled (Cython) when built, pure NumPy otherwise.
 
-Each compiled module (``ext._kernels``, ``ext._filters``) is optional: setup.py builds it with
+Each compiled module (``ext._kernels``, ``ext._compression``, ``ext._filters``) is optional: setup.py builds it with
 ``optional=True``. Every kernel therefore has a NumPy twin with the same signature and the same results, and
 ``KERNELS`` below says where each one lives. ``HAVE_EXT`` is True when every kernel is the compiled one.
 Setting the environment variable ``LINEWISE_NO_EXT`` to anything but "" or "0" forces the twins, for parity
@@ -32,8 +32,8 @@ KERNELS: dict[str, tuple[str, str]] = {
     "reduce_level": ("ext._kernels", "ext.pyramid_twins"),
     "pyramid_select": ("ext._kernels", "ext.pyramid_twins"),
     "nan_aware_minmax": ("ext._kernels", "ext.numpy_twins"),
-    "sdt_compress": ("ext._kernels", "ext.compression_twins"),
-    "deadband_filter": ("ext._kernels", "ext.compression_twins"),
+    "sdt_compress": ("ext._compression", "ext.compression_twins"),
+    "deadband_filter": ("ext._compression", "ext.compression_twins"),
     "ewma": ("ext._filters", "ext.filter_twins"),
     "rolling_mean": ("ext._filters", "ext.filter_twins"),
     "rolling_std": ("ext._filters", "ext.filter_twins"),

@@ -16,7 +16,7 @@ from ext import compression_twins as twins
 
 SETTINGS = settings(max_examples=400, deadline=None, database=None)
 kernels = pytest.importorskip(
-    "ext._kernels", reason="ext._kernels is not compiled (python setup.py build_ext --inplace)"
+    "ext._compression", reason="ext._compression is not compiled (python setup.py build_ext --inplace)"
 )
 IMPLEMENTATIONS = [pytest.param(twins, id="twin"), pytest.param(kernels, id="compiled")]
 
