@@ -1,0 +1,16 @@
+"""The trend: multi-pen, live and historical, with zoom, pan, presets, a cursor and export.
+
+- `series`: PenSeries, all of one pen's data (live ring buffer + history cache) and its reduction to pixels
+- `pens`: TrendPen, a tag's binding, series, style and curves, and the drawing rules
+- `plot`: the time axis and one value axis (ViewBox) per unit, or one normalised axis
+- `history`: HistoryLoader, history fetched off the GUI thread, stale answers dropped
+- `cursor`: the time cursor and the pen table (legend and readings)
+- `toolbar`: live/pause, presets, custom range, value view, export buttons
+- `export`: CSV of every sample in view, PNG of the view
+- `widget`: TrendWidget, which puts them together
+"""
+
+from widgets.trend.series import PenSeries, Reading, hold_last_value
+from widgets.trend.widget import TrendWidget
+
+__all__ = ["PenSeries", "Reading", "TrendWidget", "hold_last_value"]

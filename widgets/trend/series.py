@@ -1,0 +1,394 @@
+"""PenSeries: everything one trend pen stores, and how it is reduced for drawing (Qt-free, GUI thread).
+
+A pen's samples come from two places:
+
+- the **live ring buffer**: what the bridge delivered since the trend opened (coalesced to at most the
+  bridge's rate), including the last second or so the historian has not committed yet;
+- a **history cache**: the last answer of the historian (already decimated on the query side) for the
+  part of the view before the ring buffer's oldest sample.
+
+`visible(t0, t1, n_bins)` merges both seamlessly (history before the ring's oldest sample, the ring after)
+and reduces the result to about four points per pixel column with M4, good and flagged (not GOOD but with a
+value) samples kept apart on one time axis. Bins are aligned to a fixed time grid, so a scrolling live view
+does not re-bin old data differently every frame (dense data would shimmer). `history_request` says which
+range the cache is missing at the resolution asked for; the widget fetches it off the GUI thread and hands
+it back with `set_history`. Nothing here loops over samples in Python.
+
+This class is the only place that stores or reduces a pen's data: its internals (ring buffers, the
+history cache, M4) can be replaced, e.g. by a min/max pyramid, without touching the widget.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from typing import NamedTuple
+
+import numpy as np
+
+import ext
+from drivers.model import Quality, TagUpdate
+from hmi.storage.history_query import HistorySlice, decimate_flagged
+
+# Quality codes in the quality column of a pen (float, as the ring buffers store float64).
+Q_GOOD = float(Quality.GOOD)
+Q_FLAGGED = -1.0  # from history: a value that is not GOOD (the history slice does not say uncertain or bad)
+Q_NO_VALUE = -2.0  # from history: a sample without a value (comm lost, bad without value)
+
+QUALITY_NAMES = {float(q): q.name for q in Quality} | {Q_FLAGGED: "NOT_GOOD", Q_NO_VALUE: "NO_VALUE"}
+
+HISTORY_COMMIT_LAG_S = 3.0  # the historian commits about every second: newer history may still be missing
+_EMPTY = np.empty(0, dtype=np.float64)
+GRID_PHASE = 0.41421356  # of a column: no round time falls on a column edge (see _decimate_on_grid)
+
+
+class Reading(NamedTuple):
+    """A pen's value at some time: the last sample at or before it."""
+
+    t: float  # when the sample was taken
+    value: float  # NaN: the sample has no value (a gap)
+    quality: float  # a Quality as float, or Q_FLAGGED / Q_NO_VALUE for history samples
+    exact: bool  # False when read from decimated history (a pixel column's worth of samples may be hidden)
+
+    @property
+    def quality_name(self) -> str:
+        return QUALITY_NAMES.get(self.quality, "UNKNOWN")
+
+
+class HistoryRequest(NamedTuple):
+    start: float
+    end: float
+    n_bins: int
+
+
+def sample_of(update: TagUpdate) -> tuple[float, float]:
+    """(value, quality code) of an update: a number, or NaN when it has no numeric value."""
+    value = update.value
+    if isinstance(value, bool):
+        y = 1.0 if value else 0.0
+    elif isinstance(value, int | float):
+        y = float(value)
+    else:
+        y = math.nan
+    return y, float(update.quality)
+
+
+def hold_last_value(
+    t: np.ndarray, y: np.ndarray, latest: tuple[float, float] | None, now: float, start: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Extend the line to `now` at the last good value.
+
+    Servers report by exception: a steady setpoint sends one sample and then nothing, and
+    it must still be drawn as a line up to the present. A bad last sample (NaN) is not held.
+    """
+    if latest is None or math.isnan(latest[1]) or latest[0] >= now:
+        return t, y
+    if len(t) == 0 and start is not None:  # unchanged since before the window opened
+        return np.array([start, now]), np.array([latest[1], latest[1]])
+    return np.append(t, now), np.append(y, latest[1])
+
+
+class PenSeries:
+    """One pen's samples: a live ring buffer plus a cache of decimated history. GUI thread only."""
+
+    def __init__(self, capacity: int = 100_000, created_at: float | None = None) -> None:
+        self.capacity = capacity
+        # Every sample delivered from now on reaches the ring: until it holds one, it is live from here.
+        self._created_at = time.time() if created_at is None else created_at
+        self._values = ext.RingBuffer(capacity)  # (t, value or NaN)
+        self._quality = ext.RingBuffer(capacity)  # (t, quality code)
+        self._appended = 0
+        # (sample number, t) every `_mark_every` samples: where the ring's oldest sample is, without
+        # copying the ring (the ring can only say what is in a time window).
+        self._mark_every = max(1, capacity // 64)
+        self._marks: deque[tuple[int, float]] = deque()
+        self._history: HistorySlice | None = None
+        self._history_bins = 0
+        self._history_until = -math.inf  # the cache holds every committed sample before this time
+        self.version = 0  # changes whenever what `visible` returns may change
+        self._visible_key: tuple | None = None
+        self._visible: tuple[np.ndarray, np.ndarray, np.ndarray] = (_EMPTY, _EMPTY, _EMPTY)
+
+    # -- live samples ------------------------------------------------------------------------------
+
+    def append(self, t: float, value: float, quality: float) -> bool:
+        """Add one live sample; False (and nothing stored) if it is older than the newest one (a replayed
+        sample or a PLC clock that stepped back: history has it, the ring must stay sorted)."""
+        latest = self._values.latest()
+        if not math.isfinite(t) or (latest is not None and t < latest[0]):
+            return False
+        self._store(np.array([t]), np.array([value]), np.array([quality]))
+        return True
+
+    def extend(self, t: np.ndarray, value: np.ndarray, quality: np.ndarray) -> int:
+        """Add a batch of live samples (t ascending); samples older than the newest stored one are dropped.
+        Returns how many were stored."""
+        t = np.asarray(t, dtype=np.float64)
+        value = np.asarray(value, dtype=np.float64)
+        quality = np.broadcast_to(np.asarray(quality, dtype=np.float64), t.shape)
+        latest = self._values.latest()
+        keep = np.isfinite(t)
+        if latest is not None:
+            keep &= t >= latest[0]
+        if not keep.all():
+            t, value, quality = t[keep], value[keep], quality[keep]
+        if len(t):
+            self._store(t, value, np.ascontiguousarray(quality))
+        return len(t)
+
+    def _store(self, t: np.ndarray, value: np.ndarray, quality: np.ndarray) -> None:
+        self._values.append(t, value)
+        self._quality.append(t, quality)
+        n, m, every = self._appended, len(t), self._mark_every
+        first = -(-n // every) * every  # the first sample number at or after n that is a multiple of `every`
+        for number in range(first, n + m, every):  # one mark per `every` samples: a short loop
+            self._marks.append((number, float(t[number - n])))
+        self._appended = n + m
+        oldest = self._appended - self.capacity  # number of the oldest sample the ring still holds
+        while self._marks and self._marks[0][0] < oldest:  # never empties: the ring spans >= 64 marks
+            self._marks.popleft()
+        self.version += 1
+
+    def append_update(self, update: TagUpdate) -> bool:
+        value, quality = sample_of(update)
+        return self.append(update.source_ts, value, quality)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def live_start(self) -> float:
+        """From this time on the ring holds every sample it received; history before."""
+        return self._marks[0][1] if self._marks else self._created_at  # marks of overwritten samples are dropped
+
+    def latest(self) -> Reading | None:
+        """The newest live sample."""
+        latest = self._values.latest()
+        if latest is None:
+            return None
+        quality = self._quality.latest()
+        assert quality is not None
+        return Reading(latest[0], latest[1], quality[1], True)
+
+    def live_samples(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every live sample with t0 <= t <= t1: (t, value, quality code)."""
+        t, v = self._values.window(t0, t1)
+        _, q = self._quality.window(t0, t1)
+        return t, v, q
+
+    def clear(self) -> None:
+        self._values.clear()
+        self._quality.clear()
+        self._marks.clear()
+        self._appended = 0
+        self._created_at = time.time()
+        self._history = None
+        self._history_until = -math.inf
+        self.version += 1
+
+    # -- history -------------------------------------------------------------------------------------
+
+    def history_request(self, t0: float, t1: float, n_bins: int, now: float | None = None) -> HistoryRequest | None:
+        """The history to fetch so that [t0, t1] can be drawn `n_bins` wide, or None when the cache (or the
+        ring) already has it. Asks for half a view more on each side, so small pans need no new query."""
+        now = time.time() if now is None else now
+        if n_bins < 1 or not t1 > t0:
+            return None
+        cached = self._history
+        if cached is not None and self._satisfies(
+            cached.start,
+            min(cached.end, self._history_until),
+            self._history_bins,
+            cached.decimated,
+            t0,
+            t1,
+            n_bins,
+            now,
+        ):
+            return None
+        if self._needed_end(t1, now) <= t0:
+            return None  # everything in view is live
+        span = t1 - t0
+        start = t0 - span / 2
+        stop = min(t1 + span / 2, now)  # past the ring's start too: the boundary moves on as the ring wraps
+        return HistoryRequest(start, stop, max(1, math.ceil(n_bins * (stop - start) / span)))
+
+    def answers(
+        self,
+        request: HistoryRequest,
+        part: HistorySlice,
+        fetched_at: float,
+        t0: float,
+        t1: float,
+        n_bins: int,
+        now: float | None = None,
+    ) -> bool:
+        """Whether a fetched slice is still good for drawing [t0, t1] `n_bins` wide (the view may have
+        moved since it was asked for; an answer that no longer fits is stale)."""
+        now = time.time() if now is None else now
+        until = min(request.end, fetched_at - HISTORY_COMMIT_LAG_S)
+        return self._satisfies(request.start, until, request.n_bins, part.decimated, t0, t1, n_bins, now)
+
+    def _needed_end(self, t1: float, now: float) -> float:
+        return min(t1, self.live_start, now - HISTORY_COMMIT_LAG_S)
+
+    def _satisfies(
+        self, start: float, until: float, bins: int, decimated: bool, t0: float, t1: float, n_bins: int, now: float
+    ) -> bool:
+        end = self._needed_end(t1, now)
+        if end <= t0:
+            return True  # nothing of the view is before the ring
+        resolution = (t1 - t0) / n_bins
+        covers = start <= t0 + resolution and until >= end - resolution
+        fine_enough = not decimated or (until - start) / max(1, bins) <= 1.5 * resolution
+        return covers and fine_enough
+
+    def set_history(self, part: HistorySlice, n_bins: int, fetched_at: float | None = None) -> None:
+        """Replace the history cache with a fetched slice (asked for with `n_bins` columns at `fetched_at`)."""
+        fetched_at = time.time() if fetched_at is None else fetched_at
+        self._history = part
+        self._history_bins = max(1, n_bins)
+        self._history_until = min(part.end, fetched_at - HISTORY_COMMIT_LAG_S)
+        self.version += 1
+
+    @property
+    def history(self) -> HistorySlice | None:
+        return self._history
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def visible(self, t0: float, t1: float, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What to draw for [t0, t1] at `n_bins` pixel columns: (t, good, flagged), ascending t.
+
+        `good` is the value where the sample is GOOD, else NaN; `flagged` the value where it is not GOOD
+        but has one, else NaN; NaN in both is a gap. The last sample before t0 is included when known, so
+        lines enter the view from the left edge. At most about 10 points per column. The arrays are shared
+        with later calls for the same view: do not modify them.
+        """
+        key = (t0, t1, n_bins, self.version)
+        if key == self._visible_key:
+            return self._visible
+        parts = self._merged(t0, t1)
+        if len(parts) == 1:
+            t, good, flagged = parts[0]
+        elif parts:
+            t, good, flagged = (np.concatenate(column) for column in zip(*parts, strict=True))
+        else:
+            t = good = flagged = _EMPTY
+        result = _decimate_on_grid(t, good, flagged, t0, t1, n_bins)
+        self._visible_key, self._visible = key, result
+        return result
+
+    def value_at(self, t: float) -> Reading | None:
+        """The last sample at or before `t` (None when nothing is known before it)."""
+        boundary = self.live_start
+        if t >= boundary:
+            return self._live_at_or_before(t)
+        cached = self._history
+        if cached is None or len(cached.t) == 0:
+            return None
+        i = int(np.searchsorted(cached.t, t, side="right")) - 1
+        if i < 0:
+            return None
+        good, flagged = float(cached.good[i]), float(cached.flagged[i])
+        if not math.isnan(good):
+            return Reading(float(cached.t[i]), good, Q_GOOD, not cached.decimated)
+        if not math.isnan(flagged):
+            return Reading(float(cached.t[i]), flagged, Q_FLAGGED, not cached.decimated)
+        return Reading(float(cached.t[i]), math.nan, Q_NO_VALUE, not cached.decimated)
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    def _merged(self, t0: float, t1: float) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        boundary = self.live_start
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        cached = self._history
+        if t0 < boundary and cached is not None and len(cached.t):
+            lo = max(0, int(np.searchsorted(cached.t, t0, side="right")) - 1)  # one before t0: enter from the edge
+            if t1 < boundary:  # and one after t1, to leave by the right edge
+                hi = min(
+                    int(np.searchsorted(cached.t, t1, side="right")) + 1,
+                    int(np.searchsorted(cached.t, boundary, side="left")),
+                )
+            else:
+                hi = int(np.searchsorted(cached.t, boundary, side="left"))
+            if hi > lo:
+                parts.append((cached.t[lo:hi], cached.good[lo:hi], cached.flagged[lo:hi]))
+        if t1 >= boundary:
+            t, v, q = self.live_samples(max(t0, boundary), t1)
+            if t0 >= boundary and (len(t) == 0 or t[0] > t0):
+                before = self._live_at_or_before(t0)
+                if before is not None:
+                    t = np.concatenate(([before.t], t))
+                    v = np.concatenate(([before.value], v))
+                    q = np.concatenate(([before.quality], q))
+            after = self._live_after(t1)
+            if after is not None:
+                t, v, q = np.append(t, after.t), np.append(v, after.value), np.append(q, after.quality)
+            if len(t):
+                is_good = q == Q_GOOD
+                parts.append((t, np.where(is_good, v, np.nan), np.where(is_good, np.nan, v)))
+        return parts
+
+    def _live_at_or_before(self, t: float) -> Reading | None:
+        latest = self.latest()
+        if latest is None or t < self.live_start:
+            return None
+        if latest.t <= t:
+            return latest
+        reach = 1.0
+        while True:  # terminates: the ring holds a sample at live_start <= t
+            ts, vs = self._values.window(t - reach, t)
+            if len(ts):
+                _, qs = self._quality.window(t - reach, t)
+                return Reading(float(ts[-1]), float(vs[-1]), float(qs[-1]), True)
+            reach *= 16.0
+
+    def _live_after(self, t: float) -> Reading | None:
+        """The first live sample after `t` (None when there is none)."""
+        latest = self.latest()
+        if latest is None or latest.t <= t:
+            return None
+        reach = 1.0
+        while True:  # terminates: the latest sample is after t
+            ts, vs = self._values.window(t, t + reach)
+            after = int(np.searchsorted(ts, t, side="right"))
+            if after < len(ts):
+                _, qs = self._quality.window(t, t + reach)
+                return Reading(float(ts[after]), float(vs[after]), float(qs[after]), True)
+            reach *= 16.0
+
+
+def _decimate_on_grid(
+    t: np.ndarray, good: np.ndarray, flagged: np.ndarray, t0: float, t1: float, n_bins: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """M4 of good and flagged over pixel columns aligned to multiples of the column width in absolute time.
+
+    The kernel bins between the first and the last sample it is given, so a NaN sentinel is put at each
+    grid edge and dropped afterwards; samples outside [t0, t1] (the one before t0) are kept as they are.
+    The grid is offset by GRID_PHASE of a column: samples on round times (polled at whole seconds) then
+    never sit on an edge, where rounding would put them in one column or the next from frame to frame.
+    """
+    if len(t) <= 4 * n_bins or not t1 > t0:
+        return t, good, flagged
+    width = round(t1 - t0, 6) / n_bins  # now - (now - span) is not exactly span: the grid must not jitter
+    g0 = (math.floor(t0 / width - GRID_PHASE) + GRID_PHASE) * width
+    bins = math.ceil((t1 - g0) / width)
+    g1 = g0 + bins * width
+    lo = int(np.searchsorted(t, g0, side="left"))
+    hi = int(np.searchsorted(t, g1, side="right"))
+    if hi - lo <= 4 * bins:
+        return t, good, flagged
+    nan = np.array([np.nan])
+    inner_t = np.concatenate(([g0], t[lo:hi], [g1]))
+    inner_good = np.concatenate((nan, good[lo:hi], nan))
+    inner_flagged = np.concatenate((nan, flagged[lo:hi], nan))
+    dt, dg, df = decimate_flagged(inner_t, inner_good, inner_flagged, bins)
+    if lo == 0 and hi == len(t):
+        return dt[1:-1], dg[1:-1], df[1:-1]
+    return (
+        np.concatenate((t[:lo], dt[1:-1], t[hi:])),
+        np.concatenate((good[:lo], dg[1:-1], good[hi:])),
+        np.concatenate((flagged[:lo], df[1:-1], flagged[hi:])),
+    )
