@@ -16,8 +16,8 @@ from hmi.ui.main_window import MainWindow
 from tests.support import free_port
 from widgets.connection_status import ConnectionStatus
 from widgets.level_bar import LevelBar
-from widgets.live_trend import LiveTrend
 from widgets.setpoint_entry import SetpointEntry
+from widgets.trend import TrendWidget
 from widgets.value_display import ValueDisplay
 
 
@@ -26,8 +26,8 @@ def widget_for(window: MainWindow, kind: type, tag: str):
                 if isinstance(w, kind) and w.binding.tag == tag)
 
 
-def widget_for_tags(window: MainWindow, tag: str) -> LiveTrend:
-    return next(w for s in window.screens.values() for w in s.widgets if isinstance(w, LiveTrend) and tag in w.pens)
+def widget_for_tags(window: MainWindow, tag: str) -> TrendWidget:
+    return next(w for s in window.screens.values() for w in s.widgets if isinstance(w, TrendWidget) and tag in w.pens)
 
 
 @pytest.fixture
@@ -85,9 +85,9 @@ def test_live_values_setpoint_round_trip_and_history(qtbot, runtime, tmp_path):
 
     # The live trend is fed by the same updates (10 Hz from the plant, coalesced by the bridge).
     trend = widget_for_tags(window, "tank_level")
-    qtbot.waitUntil(lambda: len(trend.pens["tank_level"].buffer) >= 10, timeout=15_000)
-    trend.redraw()
-    xs, ys = trend.pens["tank_level"].curve.getData()
+    qtbot.waitUntil(lambda: len(trend.pens["tank_level"].series) >= 10, timeout=15_000)
+    trend.redraw(force=True)
+    xs, ys = trend.pens["tank_level"].good_curve.getData()
     assert len(xs) >= 10
     assert 0 < ys[-1] < 5
 

@@ -10,6 +10,7 @@ while saving leaves the previous file, never half a file).
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import AwareDatetime, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, Field, ValidationError, field_validator, model_validator
 
 from drivers.values import DataType
 from hmi.site.loader import Problem, SiteError, _line_map, _problem, _problem_from_pydantic
@@ -30,7 +31,7 @@ PRESETS_S = {"10 min": 600.0, "1 h": 3600.0, "8 h": 8 * 3600.0, "24 h": 86400.0}
 
 class TrendPenConfig(Strict):
     tag: str = Field(pattern=NAME_PATTERN)
-    color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")  # default: the next palette colour
+    color: str | None = None  # "#rrggbb"; default: the next colour of the palette
     width: float = Field(default=2.0, ge=1.0, le=6.0)
     axis: str | None = None  # pens with the same axis name share a Y axis; default: one axis per unit
     # how samples are joined: "step" holds each value until the next sample (on/off states, setpoints),
@@ -38,6 +39,13 @@ class TrendPenConfig(Strict):
     style: Literal["auto", "linear", "step"] = "auto"
     low: float | None = None  # a fixed scale of the pen's own (both or neither); default: the tag's range
     high: float | None = None
+
+    @field_validator("color")
+    @classmethod
+    def _hex_colour(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError(f"a colour is written #rrggbb (e.g. #1f4e9c), not {value!r}")
+        return value.lower() if value is not None else None
 
     @model_validator(mode="after")
     def _scale(self) -> TrendPenConfig:
@@ -77,13 +85,14 @@ class TrendConfig(Strict):
     normalised: bool = False  # every pen at 0-100 % of its range on one axis, instead of one axis per unit
     autoscale: bool = False  # follow the visible data instead of the engineering ranges
 
-    @model_validator(mode="after")
-    def _unique_pens(self) -> TrendConfig:
-        tags = [p.tag for p in self.pens]
+    @field_validator("pens")
+    @classmethod
+    def _unique_pens(cls, pens: list[TrendPenConfig]) -> list[TrendPenConfig]:
+        tags = [p.tag for p in pens]
         duplicates = sorted({t for t in tags if tags.count(t) > 1})
         if duplicates:
-            raise ValueError(f"a tag can be on a trend once: {', '.join(duplicates)} appear(s) twice")
-        return self
+            raise ValueError(f"a tag can be on a trend once: {', '.join(duplicates)} appear(s) more than once")
+        return pens
 
 
 def trends_folder(site_folder: Path) -> Path:

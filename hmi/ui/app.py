@@ -29,15 +29,22 @@ def application() -> QApplication:
 
 
 def run_gui(runtime: Runtime, screenshot: Path | None = None, after_s: float = 3.0,
-            open_connections: bool = False) -> int:
+            open_connections: bool = False, open_trend: str | None = None) -> int:
     """Show the main window until it is closed (or, with `screenshot`, save a PNG and quit).
-    With `open_connections` the Connections window opens too (and is saved as FILE-connections.png)."""
+    With `open_connections` the Connections window opens too (and is saved as FILE-connections.png);
+    with `open_trend` (a saved trend's name or comma-separated tags) a trend window (FILE-trend.png)."""
     app = application()
     bridge = Bridge(runtime)
     window = MainWindow(bridge)
     window.show()
     if open_connections:
         window.show_connections()
+    trend_window = None
+    if open_trend:
+        try:
+            trend_window = window.trends_menu.open_named(open_trend)
+        except ValueError as exc:
+            print(f"linewise: --trend: {exc}", file=sys.stderr)
     exit_code = 0
     if screenshot is not None:
         def save() -> None:
@@ -47,6 +54,8 @@ def run_gui(runtime: Runtime, screenshot: Path | None = None, after_s: float = 3
             if window.connections_window is not None:
                 shots.append((window.connections_window,
                               screenshot.with_name(f"{screenshot.stem}-connections{screenshot.suffix}")))
+            if trend_window is not None:
+                shots.append((trend_window, screenshot.with_name(f"{screenshot.stem}-trend{screenshot.suffix}")))
             for widget, path in shots:
                 if widget.grab().save(str(path)):
                     print(f"screenshot saved to {path}")

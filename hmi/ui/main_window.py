@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, 
 from hmi.bridge import Bridge
 from hmi.ui.connections import ConnectionsWindow
 from hmi.ui.screen import Screen
+from hmi.ui.trend_window import TrendsMenu
 from widgets.connection_status import ConnectionStatus
 
 
@@ -58,6 +59,8 @@ class MainWindow(QMainWindow):
         connections_action.setShortcut(QKeySequence("Ctrl+K"))
         connections_action.triggered.connect(self.show_connections)
         self.menuBar().addMenu("&View").addAction(connections_action)
+        self.trends_menu = TrendsMenu(bridge, self)  # new trend with a tag picker; the site's saved trends
+        self.menuBar().addMenu(self.trends_menu)
         self.connection_status.clicked.connect(self.show_connections)
         self._offered_thumbprints: set[str] = set()
         bridge.connection_changed.connect(self._on_connection_changed)
@@ -105,6 +108,7 @@ class MainWindow(QMainWindow):
             self.connections_window.timer.stop()
             self.connections_window.close()
         self._clock_timer.stop()
+        self.trends_menu.close_windows()
         for screen in self.screens.values():
             screen.release()
         super().closeEvent(event)

@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QVBoxLayout, QWidget
 from hmi.bridge import Bridge
 from hmi.site import ScreenSpec, WidgetSpec
 from widgets.level_bar import LevelBar
-from widgets.live_trend import LiveTrend
 from widgets.setpoint_entry import SetpointEntry
 from widgets.state_indicator import StateIndicator
+from widgets.trend import TrendWidget
 from widgets.value_display import ValueDisplay
 
 
@@ -24,7 +24,7 @@ def create_widget(bridge: Bridge, spec: WidgetSpec, parent: QWidget) -> QWidget:
     if spec.type == "setpoint":
         return SetpointEntry(bridge, tag, spec.label, parent)
     if spec.type == "trend":
-        return LiveTrend(bridge, spec.tags, spec.span_s, parent=parent)
+        return TrendWidget(bridge, spec.tags, span_s=spec.span_s, compact=True, parent=parent)
     raise ValueError(f"unknown widget type {spec.type!r}")  # the schema makes this unreachable
 
 

@@ -119,13 +119,15 @@ class PenTable(QTableWidget):
         self.setAlternatingRowColors(True)
         header = self.horizontalHeader()
         header.setSectionResizeMode(SWATCH, QHeaderView.ResizeMode.Fixed)
-        self.setColumnWidth(SWATCH, 18)
-        header.setSectionResizeMode(PEN, QHeaderView.ResizeMode.Stretch)
-        for column in (VALUE, UNITS, QUALITY, SCALE):
+        self.setColumnWidth(SWATCH, 14)
+        for column in (PEN, VALUE, UNITS, QUALITY, SCALE):  # names next to their values, not across the panel
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.verticalHeader().setDefaultSectionSize(20)
-        if compact:
+        self._max_rows = 3 if compact else 8
+        if compact:  # on an overview screen: name, value, units, quality; no header
             self.setColumnHidden(SCALE, True)
+            header.hide()
         self._rows: list[Row] = []
 
     def set_value_title(self, title: str) -> None:
@@ -167,8 +169,10 @@ class PenTable(QTableWidget):
         return item
 
     def _fit_height(self, rows: int) -> None:
-        visible = min(max(rows, 1), 6)
-        height = self.horizontalHeader().sizeHint().height() + visible * self.verticalHeader().defaultSectionSize() + 4
+        visible = min(max(rows, 1), self._max_rows)
+        header = self.horizontalHeader()
+        header_height = header.sizeHint().height() if not header.isHidden() else 0
+        height = header_height + visible * self.verticalHeader().defaultSectionSize() + 4
         self.setFixedHeight(height)
 
     def text(self, row: int, column: int) -> str:

@@ -40,7 +40,7 @@ from widgets.trend.toolbar import CustomRangeDialog, TrendToolbar
 log = logging.getLogger(__name__)
 
 WIDE_LINE_BUDGET = 12_000  # points over all pens up to which configured widths are kept (see module doc)
-NORMALISED = "%"
+NORMALISED = "\x00normalised"  # the key of the one normalised axis (never a unit or axis name)
 
 
 class TrendWidget(QWidget):
@@ -80,6 +80,7 @@ class TrendWidget(QWidget):
         self._drawn_view: tuple[float, float, int] | None = None
         self._drawn_versions: tuple[int, ...] = ()
         self._setting_range = False
+        self._exports: set[CsvExport] = set()
 
         self.toolbar = TrendToolbar(compact, self)
         self.body = QWidget(self)  # what a PNG export shows: the plot and its legend
@@ -216,6 +217,7 @@ class TrendWidget(QWidget):
                 axis.view.addItem(pen.flagged_curve)
                 axis.view.addItem(pen.good_curve)
         self.plot.set_axes(axes)
+        self._update_table()
         self._dirty = True
         self._schedule()
 
@@ -387,12 +389,14 @@ class TrendWidget(QWidget):
         pens = [(tag, pen.units, pen.series) for tag, pen in self.pens.items()]
 
         def done(written: Path, error: Exception | None) -> None:
+            self._exports.discard(export)
             if on_done is not None:
                 on_done(written, error)
             if not self._released:
                 self.export_finished.emit(str(written), "" if error is None else str(error))
 
         export = CsvExport(self.bridge, pens, t0, t1, Path(path), done)
+        self._exports.add(export)  # alive until done: its answer comes back through a queued signal
         export.start()
         return export
 
