@@ -55,7 +55,9 @@ class RollingState:
 
     ``n_front`` is internal bookkeeping (how the window is split between the two stacks of the algorithm),
     kept so that a resumed run does its arithmetic in the same order as an uninterrupted one. The arrays are
-    read-only; the state works for either statistic, with the same ``window`` only.
+    read-only; the state works for either statistic, with the same ``window`` only. Resuming costs O(samples
+    in the window) per call on top of the batch (the window is copied and its aggregates rebuilt): fine for
+    live batches over minutes of data, wasteful for tiny batches over a window of millions of samples.
     """
 
     window: float
