@@ -108,7 +108,11 @@ def test_live_samples_reach_the_curves_and_the_last_value_is_held_to_now(qtbot, 
     xs, ys = pen.good_curve.getData()
     assert [y for y in ys if y in (1.0, 2.0, 3.0)] == [1.0, 2.0, 3.0]
     assert ys[-1] == 4.0
-    assert xs[-1] > t_last  # held up to now
+    assert xs[-1] == t_last
+    hx, hy = pen.hold_curve.getData()  # the last value, held up to now (servers report by exception)
+    assert hx[0] == t_last
+    assert hx[-1] > t_last
+    assert list(hy) == [4.0, 4.0]
     fx, fy = pen.flagged_curve.getData()
     assert 2.5 in fy
     assert fx[list(fy).index(2.5)] == t_flagged

@@ -85,6 +85,10 @@ class TrendPen:
         self.offset = 0.0  # on/off pens: where their band starts on the shared axis
         self.good_curve = pg.PlotCurveItem(antialias=False, connect="finite", skipFiniteCheck=True)
         self.flagged_curve = pg.PlotCurveItem(antialias=False, connect="finite", skipFiniteCheck=True)
+        self.hold_curve = pg.PlotCurveItem(antialias=False, skipFiniteCheck=True)  # the last value, up to now
+        self._drawn_visible: tuple | None = None
+        self._drawn_shape: tuple | None = None
+        self._hold_quality: float | None = None
         self._width = -1.0
         self.set_width(config.width)
         self.drawn = 0  # points in the curves after the last draw
@@ -139,59 +143,87 @@ class TrendPen:
     # -- drawing -------------------------------------------------------------------------------------
 
     def set_color(self, color: str) -> None:
+        self.forget_drawing()
         self.color = QColor(color)
         self.config = self.config.model_copy(update={"color": QColor(color).name()})
         self._width = -1.0
         self.set_width(self.config.width)
+
+    @property
+    def curves(self) -> tuple[pg.PlotCurveItem, ...]:
+        """Every item the pen draws with, bottom first."""
+        return self.flagged_curve, self.good_curve, self.hold_curve
 
     def set_width(self, width: float) -> None:
         """Line width in pixels (dense curves are drawn 1 px wide whatever this says: see TrendWidget)."""
         if width == self._width:
             return
         self._width = width
-        self.good_curve.setPen(pg.mkPen(self.color, width=width))
-        flagged = pg.mkPen(lighter(self.color), width=width, style=Qt.PenStyle.DashLine)
-        self.flagged_curve.setPen(flagged)
+        self._good_pen = pg.mkPen(self.color, width=width)
+        self._flagged_pen = pg.mkPen(lighter(self.color), width=width, style=Qt.PenStyle.DashLine)
+        self.good_curve.setPen(self._good_pen)
+        self.flagged_curve.setPen(self._flagged_pen)
+        self._hold_quality = None  # the hold segment takes its pen again at the next draw
 
     def draw(
         self, t0: float, t1: float, n_bins: int, now: float, scale: tuple[float, float] | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Put [t0, t1] at `n_bins` columns into the curves, mapped to 0-100 % of `scale` when given (else
-        shifted by `offset`).
-        Returns what was drawn in engineering units (t, good, flagged) for autoscaling."""
-        t, good, flagged = self.series.visible(t0, t1, n_bins)
-        latest = self.series.latest()
-        good_line, flagged_line = segment_styles(good, flagged)
-        if latest is not None:
-            hold_until = min(now, t1)
-            held = (latest.t, latest.value)
-            if latest.quality == 0.0:
-                t_line, good_line = hold_last_value(t, good_line, held, hold_until)
-                flagged_line = _pad(flagged_line, len(t_line))
-            else:
-                t_line, flagged_line = hold_last_value(t, flagged_line, held, hold_until)
-                good_line = _pad(good_line, len(t_line))
-        else:
-            t_line = t
+        shifted by `offset`), and hold the last value up to now. Returns what is drawn in engineering units
+        (t, good, flagged), for autoscaling.
+
+        When neither the data nor the column grid changed since the last draw (a live view between two
+        samples), only the held segment moves: the curves keep their paths."""
+        visible = self.series.visible(t0, t1, n_bins)
+        shape = (scale, self.offset, self._width)
+        if visible is not self._drawn_visible or shape != self._drawn_shape:
+            self._set_curves(*visible, scale)
+            self._drawn_visible, self._drawn_shape = visible, shape
+        self._hold(min(now, t1), scale)
+        return visible
+
+    def forget_drawing(self) -> None:
+        """Draw everything again next time (the pen moved to another axis, or its colour changed)."""
+        self._drawn_visible = None
+        self._hold_quality = None
+
+    def _mapped(self, y: np.ndarray, scale: tuple[float, float] | None) -> np.ndarray:
         if scale is not None:
             low, high = scale
-            factor = 100.0 / (high - low)
-            good_line = (good_line - low) * factor
-            flagged_line = (flagged_line - low) * factor
-        elif self.offset:
-            good_line = good_line + self.offset
-            flagged_line = flagged_line + self.offset
+            return (y - low) * (100.0 / (high - low))
+        return y + self.offset if self.offset else y
+
+    def _set_curves(
+        self, t: np.ndarray, good: np.ndarray, flagged: np.ndarray, scale: tuple[float, float] | None
+    ) -> None:
+        good_line, flagged_line = segment_styles(good, flagged)
+        good_line, flagged_line = self._mapped(good_line, scale), self._mapped(flagged_line, scale)
         if self.steps:
-            t_good, good_line = as_steps(t_line, good_line)
-            t_flagged, flagged_line = as_steps(t_line, flagged_line)
+            t_good, good_line = as_steps(t, good_line)
+            t_flagged, flagged_line = as_steps(t, flagged_line)
         else:
-            t_good = t_flagged = t_line
+            t_good = t_flagged = t
         t_good, good_line = without_repeated_gaps(t_good, good_line)
         t_flagged, flagged_line = without_repeated_gaps(t_flagged, flagged_line)
         self.good_curve.setData(t_good, good_line, connect="finite", skipFiniteCheck=True)
-        self.flagged_curve.setData(t_flagged, flagged_line, connect="finite", skipFiniteCheck=True)
+        if len(t_flagged) or len(self.flagged_curve.xData if self.flagged_curve.xData is not None else _EMPTY):
+            self.flagged_curve.setData(t_flagged, flagged_line, connect="finite", skipFiniteCheck=True)
         self.drawn = len(t_good) + len(t_flagged)
-        return t, good, flagged
+
+    def _hold(self, until: float, scale: tuple[float, float] | None) -> None:
+        """The last value, flat from its sample up to `until` (now, or the view's end)."""
+        latest = self.series.latest()
+        if latest is None or math.isnan(latest.value) or latest.t >= until:
+            if self.hold_curve.isVisible():
+                self.hold_curve.hide()
+            return
+        t, y = hold_last_value(_EMPTY, _EMPTY, (latest.t, latest.value), until, start=latest.t)
+        if latest.quality != self._hold_quality:
+            self._hold_quality = latest.quality
+            self.hold_curve.setPen(self._good_pen if latest.quality == 0.0 else self._flagged_pen)
+        self.hold_curve.setData(t, self._mapped(y, scale), skipFiniteCheck=True)
+        if not self.hold_curve.isVisible():
+            self.hold_curve.show()
 
     def release(self) -> None:
         self.binding.release()
@@ -213,7 +245,3 @@ def without_repeated_gaps(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.
 
 
 _EMPTY = np.empty(0, dtype=np.float64)
-
-
-def _pad(y: np.ndarray, n: int) -> np.ndarray:
-    return y if len(y) >= n else np.append(y, np.full(n - len(y), np.nan))

@@ -36,6 +36,7 @@ class TimeViewBox(pg.ViewBox):
     def __init__(self) -> None:
         super().__init__(enableMenu=False, defaultPadding=0.0)
         self.setMouseEnabled(x=True, y=False)
+        self.disableAutoRange()
         self.setLimits(xMin=0.0, xMax=4102444800.0, minXRange=1.0, maxXRange=5 * 366 * 86400.0)  # 1970..2100
 
     def wheelEvent(self, ev, axis=None) -> None:
@@ -75,6 +76,7 @@ class Grid:
     def __init__(self, plot: PlotArea) -> None:
         self.view = pg.ViewBox(enableMenu=False, defaultPadding=0.0)
         self.view.setMouseEnabled(x=False, y=False)
+        self.view.disableAutoRange()
         self.view.setZValue(-1000)
         self.curve = pg.PlotCurveItem(
             pen=pg.mkPen(GRID, width=1), antialias=False, connect="pairs", skipFiniteCheck=True
@@ -138,6 +140,7 @@ class ValueAxis:
         self.pens: list[TrendPen] = []
         self.view = pg.ViewBox(enableMenu=False, defaultPadding=0.0)
         self.view.setMouseEnabled(x=False, y=True)
+        self.view.disableAutoRange()  # ranges are set explicitly: no bounds computed over the data per setData
         self.axis = pg.AxisItem(side)
         self.axis.linkToView(self.view)
         pen_color = color or TEXT_DIM

@@ -164,7 +164,7 @@ class TrendWidget(QWidget):
 
     def remove_pen(self, tag: str) -> None:
         pen = self.pens.pop(tag)
-        for curve in (pen.good_curve, pen.flagged_curve):
+        for curve in pen.curves:
             view = curve.getViewBox()
             if view is not None:
                 view.removeItem(curve)
@@ -208,14 +208,15 @@ class TrendWidget(QWidget):
             axis.pens = pens
             axes.append(axis)
         for pen in self.pens.values():
-            for curve in (pen.good_curve, pen.flagged_curve):
+            pen.forget_drawing()
+            for curve in pen.curves:
                 view = curve.getViewBox()
                 if view is not None:
                     view.removeItem(curve)
         for axis in axes:
             for pen in axis.pens:
-                axis.view.addItem(pen.flagged_curve)
-                axis.view.addItem(pen.good_curve)
+                for curve in pen.curves:
+                    axis.view.addItem(curve)
         self.plot.set_axes(axes)
         self._update_table()
         self._dirty = True
