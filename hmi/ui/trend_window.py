@@ -254,6 +254,10 @@ class TrendsMenu(QMenu):
         self._section = self.addSection("")
         self.aboutToShow.connect(self.refresh)
         self.refresh()
+        for screen in getattr(parent, "screens", {}).values():  # an overview's trend opens in a window
+            for widget in screen.widgets:
+                if isinstance(widget, TrendWidget):
+                    widget.open_requested.connect(self.open_config)
 
     def refresh(self) -> None:
         for action in self._saved_actions:
@@ -285,6 +289,13 @@ class TrendsMenu(QMenu):
             QMessageBox.warning(self.parentWidget(), "Open trend", f"The saved trend cannot be opened:\n\n{exc}")
             return None
         return self._show(TrendWindow(self.bridge, config, parent=self.parentWidget()))
+
+    def open_config(self, config: TrendConfig) -> TrendWindow:
+        """A window on a trend that has no file yet (from an overview screen): Save asks for a name."""
+        window = TrendWindow(self.bridge, config, parent=self.parentWidget())
+        window.name = ""
+        window._update_title()
+        return self._show(window)
 
     def open_named(self, spec: str) -> TrendWindow | None:
         """A saved trend by name, or a new one from a comma-separated list of tags (the command line)."""

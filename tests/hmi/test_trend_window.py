@@ -71,6 +71,19 @@ def test_the_overview_trend_is_a_compact_trend_widget(qtbot, main):
     assert trend.table.text(0, 2) == "2.00"
 
 
+def test_an_overview_trend_opens_in_a_window(qtbot, main):
+    trend = next(w for w in main.screens["overview"].widgets if isinstance(w, TrendWidget))
+    assert trend.toolbar.open_button.isVisible()
+    qtbot.mouseClick(trend.toolbar.open_button, Qt.MouseButton.LeftButton)
+    window = main.trends_menu.windows[-1]
+    qtbot.waitExposed(window)
+    assert list(window.trend.pens) == ["level", "flow"]
+    assert window.trend.span_s == 300
+    assert window.name == ""  # not saved yet: Save asks for a name
+    assert not window.trend.toolbar.open_button.isVisible()
+    window.close()
+
+
 def test_new_trend_save_and_reopen_from_the_menu(qtbot, main, site_folder):
     menu = main.trends_menu
     assert next(a.text() for a in menu.actions() if not a.isSeparator()) == "&New trend…"

@@ -198,6 +198,24 @@ def test_history_not_yet_committed_is_asked_again_later():
     assert series.history_request(9020.0, 10_020.0, 1000, now=10_020.0) is None  # live from 10_000 on
 
 
+def test_a_value_set_before_the_cached_history_is_looked_for_further_back():
+    series = PenSeries(1000, created_at=100_000.0)
+    series.set_history(history([], [], 40_000.0, 60_000.0), 100, fetched_at=100_000.0)
+    first = series.prior_request(45_000.0, 55_000.0, 100)
+    assert first == (40_000.0 - 10_000.0, 40_000.0, 1)
+    assert series.set_prior(first, history([], [], first.start, first.end))  # nothing there: look further
+    second = series.prior_request(45_000.0, 55_000.0, 100)
+    assert second.start == 40_000.0 - 80_000.0
+    assert series.set_prior(second, history([-20_000.0], [7.0], second.start, second.end))
+    assert series.prior_request(45_000.0, 55_000.0, 100) is None
+    t, good, _ = series.visible(45_000.0, 55_000.0, 100)
+    assert list(t) == [-20_000.0]
+    assert list(good) == [7.0]
+    assert series.value_at(50_000.0)[1:3] == (7.0, Q_GOOD)
+    series.set_history(history([], [], 0.0, 10.0), 100, fetched_at=100_000.0)
+    assert not series.set_prior(second, history([], [], 0.0, 1.0))  # for a slice no longer cached: ignored
+
+
 def test_readings_are_the_last_sample_at_or_before_with_quality():
     series = PenSeries(1000, created_at=0.0)
     series.extend(np.array([100.0, 110.0, 120.0]), np.array([1.0, 2.0, NAN]), np.array([0.0, 2.0, 3.0]))

@@ -180,6 +180,27 @@ def test_an_answer_for_a_view_left_meanwhile_is_dropped(qtbot, runtime, bridge, 
     trend.close()
 
 
+def test_a_value_set_long_before_the_view_is_drawn_from_its_left_edge(qtbot, runtime, bridge):
+    """A setpoint written three hours ago and not since: a view of the hour after shows it, held."""
+    written = time.time() - 3 * HOUR
+    before = runtime.historian.rows_written
+    ingest(runtime, [good("level_sp", 3.0, written), good("level_sp", 4.0, time.time())])  # and changed now
+    qtbot.waitUntil(lambda: runtime.historian.rows_written >= before + 2, timeout=15_000)
+    trend = show(qtbot, TrendWidget(bridge, ["level_sp"]))
+    start = written + 1.5 * HOUR
+    trend.set_time_range(start, start + HOUR)
+    trend.redraw(force=True)
+    qtbot.waitUntil(lambda: trend.history.stats.applied >= 2, timeout=10_000)  # the slice, then the value before
+    trend.redraw(force=True)
+    xs, ys = trend.pens["level_sp"].good_curve.getData()
+    assert xs[0] == pytest.approx(written, abs=1e-3)  # from the sample before the view...
+    assert xs[-1] >= start + HOUR  # ...across it (a setpoint is drawn as steps)
+    assert set(ys[xs <= start + HOUR]) == {3.0}  # 3 across the view, then the step to the next sample after it
+    trend.set_cursor(start + 600)
+    assert trend.table.text(0, VALUE) == "3.00"
+    trend.close()
+
+
 def test_cursor_reads_every_pen_at_its_time_with_quality(qtbot, runtime, bridge, recorded):
     trend = show(qtbot, TrendWidget(bridge, ["level", "flow"], span_s=600))
     trend.set_time_range(recorded, recorded + 600)  # 600 samples in ~800 px: history is not decimated
@@ -204,6 +225,25 @@ def test_cursor_reads_every_pen_at_its_time_with_quality(qtbot, runtime, bridge,
     assert table.text(0, VALUE) == "400.00"
     trend.set_cursor(None)
     assert table.horizontalHeaderItem(VALUE).text() == "Now"
+    trend.close()
+
+
+def test_a_cursor_on_decimated_history_reads_the_raw_sample(qtbot, runtime, bridge, recorded):
+    trend = TrendWidget(bridge, ["level"], compact=True)
+    trend.toolbar.hide()  # so that the plot can be narrow: 3600 samples in fewer than 300 columns
+    show(qtbot, trend, width=320)
+    trend.set_time_range(recorded, recorded + HOUR)
+    trend.redraw(force=True)
+    qtbot.waitUntil(lambda: trend.history.stats.applied >= 1, timeout=10_000)
+    assert trend.pens["level"].series.history.decimated
+    at = recorded + 1234.5
+    assert not trend.pens["level"].series.value_at(at).exact
+    trend.set_cursor(at)
+    qtbot.waitUntil(lambda: trend.readings()["level"].exact, timeout=10_000)
+    reading = trend.readings()["level"]
+    assert reading.value == 1234.0  # the sample at or before the cursor, not a neighbour in its column
+    assert reading.t == pytest.approx(recorded + 1234, abs=1e-3)
+    assert trend.table.text(0, VALUE) == "1234.00"
     trend.close()
 
 

@@ -68,6 +68,10 @@ class HistoryLoader:
             request = series.history_request(t0, t1, n_bins, now)
             if request is not None:
                 self._send(tag, series, request, now)
+                continue
+            prior = series.prior_request(t0, t1, n_bins)
+            if prior is not None:
+                self._send(tag, series, prior, now, prior=True)
 
     def close(self) -> None:
         """Forget everything; answers still on their way are ignored."""
@@ -75,7 +79,7 @@ class HistoryLoader:
         self._in_flight.clear()
         self._series.clear()
 
-    def _send(self, tag: str, series: PenSeries, request: HistoryRequest, now: float) -> None:
+    def _send(self, tag: str, series: PenSeries, request: HistoryRequest, now: float, prior: bool = False) -> None:
         self._in_flight[tag] = (series, request, now)
         self.stats.queries += 1
         self.stats.requests = [*self.stats.requests[-31:], (tag, request)]
@@ -85,10 +89,10 @@ class HistoryLoader:
                 request.start,
                 request.end,
                 request.n_bins,
-                lambda part, error: self._answered(tag, series, request, now, part, error),
+                lambda part, error: self._answered(tag, series, request, now, part, error, prior),
             )
         except Exception as exc:  # the runtime is stopping, or the tag is unknown to it
-            self._answered(tag, series, request, now, None, exc)
+            self._answered(tag, series, request, now, None, exc, prior)
 
     def _answered(
         self,
@@ -98,6 +102,7 @@ class HistoryLoader:
         sent_at: float,
         part: HistorySlice | None,
         error: Exception | None,
+        prior: bool = False,
     ) -> None:
         if self._closed:
             return
@@ -115,7 +120,12 @@ class HistoryLoader:
             self.error = ""
             self._retry_at.pop(tag, None)
             t0, t1, n_bins = self._view
-            if series.answers(request, part, sent_at, t0, t1, n_bins):
+            if prior:
+                if series.set_prior(request, part):
+                    self.stats.applied += 1
+                else:
+                    self.stats.stale += 1
+            elif series.answers(request, part, sent_at, t0, t1, n_bins):
                 series.set_history(part, request.n_bins, sent_at)
                 self.stats.applied += 1
             else:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 GRID = QColor("#cdcdcd")  # opaque, a little darker than the plot field: there, but in the background
 Scale = tuple[float, float]
+MAX_SIDE_AXES = 8  # value axes shown on each side (pens beyond share their axis' view, unlabelled)
 
 
 class TimeViewBox(pg.ViewBox):
@@ -233,17 +234,20 @@ class PlotArea(pg.GraphicsLayoutWidget):
         return max(1, round(self.time_view.width()))
 
     def _layout_axes(self) -> None:
-        self.ci.clear()
-        left = [a for i, a in enumerate(self.axes) if i % 2 == 0]
-        right = [a for i, a in enumerate(self.axes) if i % 2 == 1]
-        column = 0
-        for axis in reversed(left):  # the first axis next to the plot, later ones further out
+        """Value axes alternate left and right of the time view, the first ones nearest to it.
+
+        The time view keeps its cell (column MAX_SIDE_AXES): only axis items come and go. Moving it to
+        another column of the grid layout once the set of axes changed left it 0 px wide."""
+        for item in list(self.ci.items):
+            if item is not self.time_view and item is not self.time_axis:
+                self.ci.removeItem(item)
+        if self.time_view not in self.ci.items:
+            self.ci.addItem(self.time_view, row=0, col=MAX_SIDE_AXES)
+            self.ci.addItem(self.time_axis, row=1, col=MAX_SIDE_AXES)
+        for index, axis in enumerate(self.axes[: 2 * MAX_SIDE_AXES]):
+            side, place = divmod(index, 2)[::-1]  # place: 0, 0, 1, 1, ...; side: 0 left, 1 right
+            column = MAX_SIDE_AXES - 1 - place if side == 0 else MAX_SIDE_AXES + 1 + place
             self.ci.addItem(axis.axis, row=0, col=column)
-            column += 1
-        self.ci.addItem(self.time_view, row=0, col=column)
-        self.ci.addItem(self.time_axis, row=1, col=column)
-        for offset, axis in enumerate(right, start=1):
-            self.ci.addItem(axis.axis, row=0, col=column + offset)
 
     def _sync_geometry(self) -> None:
         rect = self.time_view.sceneBoundingRect()

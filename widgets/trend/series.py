@@ -39,6 +39,7 @@ Q_NO_VALUE = -2.0  # from history: a sample without a value (comm lost, bad with
 QUALITY_NAMES = {float(q): q.name for q in Quality} | {Q_FLAGGED: "NOT_GOOD", Q_NO_VALUE: "NO_VALUE"}
 
 HISTORY_COMMIT_LAG_S = 3.0  # the historian commits about every second: newer history may still be missing
+PRIOR_LOOKBACK_MAX_S = 40 * 86400.0  # how far back a value that holds at the start of a view is looked for
 _EMPTY = np.empty(0, dtype=np.float64)
 GRID_PHASE = 0.41421356  # of a column: no round time falls on a column edge (see _decimate_on_grid)
 
@@ -106,6 +107,9 @@ class PenSeries:
         self._history: HistorySlice | None = None
         self._history_bins = 0
         self._history_until = -math.inf  # the cache holds every committed sample before this time
+        # The last sample before the cached slice (the history reader returns only what is inside a range, and
+        # a value that changes rarely may have been set long before): (slice start, reading or None, lookback).
+        self._prior: tuple[float, Reading | None, float] | None = None
         self.version = 0  # changes whenever what `visible` returns may change
         self._visible_key: tuple | None = None
         self._visible: tuple[np.ndarray, np.ndarray, np.ndarray] = (_EMPTY, _EMPTY, _EMPTY)
@@ -256,6 +260,43 @@ class PenSeries:
     def history(self) -> HistorySlice | None:
         return self._history
 
+    def prior_request(self, t0: float, t1: float, n_bins: int) -> HistoryRequest | None:
+        """When the cached history starts inside the view (a value that changes rarely: a setpoint, a state),
+        the query for the last sample before the cached slice: `n_bins=1` keeps the answer to a few points.
+        The lookback widens 8x per answer without a sample, up to PRIOR_LOOKBACK_MAX_S."""
+        cached = self._history
+        if cached is None or not t1 > t0:
+            return None
+        g0 = column_grid(t0, t1, n_bins)[0]
+        if g0 >= self.live_start or (len(cached.t) and cached.t[0] <= g0):
+            return None
+        before = cached.start
+        lookback = max(t1 - t0, 3600.0)
+        if self._prior is not None and self._prior[0] == before:
+            if self._prior[1] is not None or self._prior[2] >= PRIOR_LOOKBACK_MAX_S:
+                return None
+            lookback = min(self._prior[2] * 8, PRIOR_LOOKBACK_MAX_S)
+        return HistoryRequest(before - lookback, before, 1)
+
+    def set_prior(self, request: HistoryRequest, part: HistorySlice) -> bool:
+        """Keep the answer to a `prior_request`; False (ignored) when the cache moved on meanwhile."""
+        if self._history is None or self._history.start != request.end:
+            return False
+        reading = None
+        if len(part.t):
+            good, flagged = float(part.good[-1]), float(part.flagged[-1])
+            value, quality = (good, Q_GOOD) if not math.isnan(good) else (flagged, Q_FLAGGED)
+            reading = Reading(float(part.t[-1]), value, quality if not math.isnan(value) else Q_NO_VALUE, True)
+        self._prior = (request.end, reading, request.end - request.start)
+        self.version += 1
+        return True
+
+    def _prior_reading(self) -> Reading | None:
+        cached = self._history
+        if cached is None or self._prior is None or self._prior[0] != cached.start:
+            return None
+        return self._prior[1]
+
     # -- reading -------------------------------------------------------------------------------------
 
     def visible(self, t0: float, t1: float, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -290,11 +331,12 @@ class PenSeries:
         if t >= boundary:
             return self._live_at_or_before(t)
         cached = self._history
-        if cached is None or len(cached.t) == 0:
+        if cached is None:
             return None
         i = int(np.searchsorted(cached.t, t, side="right")) - 1
         if i < 0:
-            return None
+            prior = self._prior_reading()
+            return prior if prior is not None and prior.t <= t else None
         good, flagged = float(cached.good[i]), float(cached.flagged[i])
         if not math.isnan(good):
             return Reading(float(cached.t[i]), good, Q_GOOD, not cached.decimated)
@@ -319,6 +361,29 @@ class PenSeries:
                 hi = int(np.searchsorted(cached.t, boundary, side="left"))
             if hi > lo:
                 parts.append((cached.t[lo:hi], cached.good[lo:hi], cached.flagged[lo:hi]))
+        if t1 < boundary and (not parts or parts[-1][0][-1] <= t1):  # leave by the right edge: the ring's first
+            after = self._live_after(t1)
+            if after is not None:
+                is_good = after.quality == Q_GOOD
+                parts.append(
+                    (
+                        np.array([after.t]),
+                        np.array([after.value if is_good else math.nan]),
+                        np.array([math.nan if is_good else after.value]),
+                    )
+                )
+        if t0 < boundary and cached is not None and (len(cached.t) == 0 or cached.t[0] > t0):
+            prior = self._prior_reading()  # the value the view starts with was set before the cached slice
+            if prior is not None:
+                is_good = prior.quality == Q_GOOD
+                parts.insert(
+                    0,
+                    (
+                        np.array([prior.t]),
+                        np.array([prior.value if is_good else math.nan]),
+                        np.array([math.nan if is_good else prior.value]),
+                    ),
+                )
         if t1 >= boundary:
             t, v, q = self.live_samples(max(t0, boundary), t1)
             if t0 >= boundary and (len(t) == 0 or t[0] > t0):

@@ -100,6 +100,7 @@ class TrendToolbar(QFrame):
     cursor_toggled = Signal(bool)
     csv_requested = Signal()
     png_requested = Signal()
+    open_requested = Signal()  # compact trends: open this trend in a window of its own
 
     def __init__(self, compact: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -174,6 +175,12 @@ class TrendToolbar(QFrame):
                 button.hide()
             for seconds in (600.0, 3600.0):
                 self.presets[seconds].show()
+        self.open_button = self._button(
+            "Open ↗", "Open this trend in a window of its own: every tool, and it can be saved"
+        )
+        self.open_button.clicked.connect(self.open_requested)
+        layout.addWidget(self.open_button)
+        self.open_button.setVisible(compact)
         layout.addStretch(1)
         self.loading_label = QLabel("", self)
         self.loading_label.setObjectName("trendLoading")

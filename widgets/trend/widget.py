@@ -29,8 +29,9 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QVBoxLayout, QWidget
 import ext
 from hmi.bridge import Bridge
 from hmi.site.trend_config import TrendConfig, TrendPenConfig, TrendTimeConfig
+from hmi.storage.history_query import HistorySlice
 from widgets.trend.cursor import PenTable, Row, TrendCursor, format_time
-from widgets.trend.export import CsvExport, export_png
+from widgets.trend.export import CsvExport, export_png, history_samples
 from widgets.trend.history import HistoryLoader
 from widgets.trend.pens import STATE_BAND, STATES_AXIS, TrendPen, pen_color
 from widgets.trend.plot import PlotArea, Scale, ValueAxis
@@ -49,6 +50,7 @@ class TrendWidget(QWidget):
     live_changed = Signal(bool)
     view_changed = Signal(float, float)  # t0, t1 of the last redraw that moved the view
     export_finished = Signal(str, str)  # path, error ("" when written)
+    open_requested = Signal(object)  # TrendConfig: show this trend in a window of its own (compact trends)
 
     def __init__(
         self,
@@ -81,6 +83,8 @@ class TrendWidget(QWidget):
         self._drawn_versions: tuple[int, ...] = ()
         self._setting_range = False
         self._exports: set[CsvExport] = set()
+        self._exact_at: float | None = None  # the cursor time the exact readings below are for
+        self._exact: dict[str, Reading] = {}
 
         self.toolbar = TrendToolbar(compact, self)
         self.body = QWidget(self)  # what a PNG export shows: the plot and its legend
@@ -122,12 +126,14 @@ class TrendWidget(QWidget):
         tb.cursor_toggled.connect(lambda on: self.set_cursor(self._cursor_default() if on else None))
         tb.csv_requested.connect(self._choose_csv)
         tb.png_requested.connect(self._choose_png)
+        tb.open_requested.connect(lambda: self.open_requested.emit(self.config("trend")))
         view = self.plot.time_view
         view.sigRangeChangedManually.connect(self._manual_time_range)
         view.values_zoomed.connect(self._zoom_values)
         view.values_panned.connect(self._pan_values)
         view.clicked.connect(self.set_cursor)
         self.cursor.moved.connect(self._cursor_moved)
+        self.cursor.line.sigPositionChangeFinished.connect(lambda _line: self._refine_readings(self.cursor_time))
         self._apply_x_range(*self._view_now(time.time()))
         self._show_state()
 
@@ -363,14 +369,41 @@ class TrendWidget(QWidget):
         """Place the value cursor at `t` (epoch seconds), or remove it with None."""
         self.cursor.place(t)
         self._show_state()
+        self._refine_readings(t)
         self._update_table()
 
     def readings(self, t: float | None = None) -> dict[str, Reading | None]:
-        """Every pen's reading at `t` (default: the cursor; without a cursor, the newest sample)."""
+        """Every pen's reading at `t` (default: the cursor; without a cursor, the newest sample). Where the
+        view shows decimated history, the reading is refined from the raw samples when they arrive."""
         t = self.cursor_time if t is None else t
         if t is None:
             return {tag: pen.series.latest() for tag, pen in self.pens.items()}
-        return {tag: pen.series.value_at(t) for tag, pen in self.pens.items()}
+        exact = self._exact if t == self._exact_at else {}
+        return {tag: exact.get(tag) or pen.series.value_at(t) for tag, pen in self.pens.items()}
+
+    def _refine_readings(self, t: float | None) -> None:
+        """For pens read from decimated history at `t`, fetch the raw samples between the decimated point
+        and `t` (a pixel column's worth) off the GUI thread: the last of them is the exact reading."""
+        self._exact_at, self._exact = t, {}
+        if t is None or self._released:
+            return
+        for tag, pen in self.pens.items():
+            reading = pen.series.value_at(t)
+            if reading is None or reading.exact:
+                continue
+            try:
+                self.bridge.query_history(
+                    tag, reading.t, t, None, lambda part, error, tag=tag, t=t: self._refined(tag, t, part, error)
+                )
+            except Exception as exc:  # the runtime is stopping: the decimated reading stays
+                log.debug("no exact reading for %s: %s", tag, exc)
+
+    def _refined(self, tag: str, t: float, part: HistorySlice | None, error: Exception | None) -> None:
+        if self._released or t != self._exact_at or error is not None or part is None or not len(part.t):
+            return
+        times, values, qualities = history_samples(part)
+        self._exact[tag] = Reading(float(times[-1]), float(values[-1]), float(qualities[-1]), True)
+        self._update_table()
 
     def _cursor_default(self) -> float:
         t0, t1 = self.view_range()
