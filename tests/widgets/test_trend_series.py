@@ -11,6 +11,7 @@ from drivers.model import Quality, TagUpdate
 from hmi.storage.history_query import HistorySlice
 from widgets.trend.pens import as_steps, segment_styles, without_repeated_gaps
 from widgets.trend.series import Q_FLAGGED, Q_GOOD, Q_NO_VALUE, PenSeries, hold_last_value
+from widgets.trend.timerange import TimeRange
 
 NAN = math.nan
 
@@ -257,3 +258,22 @@ def test_runs_of_gaps_become_one_break():
     assert np.isnan(y[1])
     t, _y = without_repeated_gaps(np.arange(3.0), np.full(3, NAN))
     assert len(t) == 0
+
+
+# -- time range ------------------------------------------------------------------------------------------------
+
+
+def test_time_range_live_pause_presets_and_manual_ranges():
+    time_range = TimeRange(600.0, live=True, end=0.0)
+    assert time_range.view(1000.0) == (400.0, 1000.0)
+    assert time_range.pause(1000.0)  # live -> paused: the view stays where it was
+    assert time_range.view(2000.0) == (400.0, 1000.0)
+    assert not time_range.set_span(3600.0)  # a preset while paused keeps the right edge
+    assert time_range.view(2000.0) == (-2600.0, 1000.0)
+    assert time_range.go_live()  # resumes with the span it had
+    assert time_range.view(5000.0) == (1400.0, 5000.0)
+    assert not time_range.set_span(600.0)
+    assert time_range.set_range(10.0, 20.0)  # a pan or zoom with the mouse pauses
+    assert time_range.span == 10.0
+    with pytest.raises(ValueError, match="must end after it starts"):
+        time_range.set_range(20.0, 10.0)

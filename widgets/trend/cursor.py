@@ -8,8 +8,10 @@ last sample at or before it) when a cursor is placed, else the live one. Quality
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pyqtgraph as pg
@@ -17,8 +19,15 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
+from hmi.bridge import Bridge
+from hmi.storage.history_query import HistorySlice
 from widgets.style import BAD_DATA, TEXT, UNCERTAIN
-from widgets.trend.series import Q_FLAGGED, Q_NO_VALUE
+from widgets.trend.axes import scale_text
+from widgets.trend.pens import TrendPen
+from widgets.trend.plot import ValueAxis
+from widgets.trend.series import Q_FLAGGED, Q_NO_VALUE, Reading, history_samples
+
+log = logging.getLogger(__name__)
 
 QUALITY_TEXT = {
     0.0: "",
@@ -88,6 +97,75 @@ class TrendCursor(QObject):
 
     def _label(self, t: float) -> None:
         self.line.label.setFormat(format_time(t))
+
+
+class CursorReadings:
+    """Every pen's reading at the cursor time. Where the view shows decimated history, the reading is
+    refined: the raw samples between the decimated point and the cursor (a pixel column's worth) are read
+    off the GUI thread, and the last of them is the exact reading. `on_refined()` then redraws the table."""
+
+    def __init__(self, bridge: Bridge, on_refined: Callable[[], None]) -> None:
+        self.bridge = bridge
+        self._on_refined = on_refined
+        self._at: float | None = None
+        self._exact: dict[str, Reading] = {}
+        self._closed = False
+
+    def at(self, t: float | None, pens: Mapping[str, TrendPen]) -> dict[str, Reading | None]:
+        """Readings at `t`; without a time, the newest sample of each pen."""
+        if t is None:
+            return {tag: pen.series.latest() for tag, pen in pens.items()}
+        exact = self._exact if t == self._at else {}
+        return {tag: exact.get(tag) or pen.series.value_at(t) for tag, pen in pens.items()}
+
+    def refine(self, t: float | None, pens: Mapping[str, TrendPen]) -> None:
+        self._at, self._exact = t, {}
+        if t is None or self._closed:
+            return
+        for tag, pen in pens.items():
+            reading = pen.series.value_at(t)
+            if reading is None or reading.exact:
+                continue
+            try:
+                self.bridge.query_history(
+                    tag, reading.t, t, None, lambda part, error, tag=tag, t=t: self._refined(tag, t, part, error)
+                )
+            except Exception as exc:  # the runtime is stopping: the decimated reading stays
+                log.debug("no exact reading for %s: %s", tag, exc)
+
+    def close(self) -> None:
+        self._closed = True
+
+    def _refined(self, tag: str, t: float, part: HistorySlice | None, error: Exception | None) -> None:
+        if self._closed or t != self._at or error is not None or part is None or not len(part.t):
+            return
+        times, values, qualities = history_samples(part)
+        self._exact[tag] = Reading(float(times[-1]), float(values[-1]), float(qualities[-1]), True)
+        self._on_refined()
+
+
+def pen_rows(axes: list[ValueAxis], readings: Mapping[str, Reading | None], live: bool, autoscale: bool) -> list[Row]:
+    """The pen table's rows, in axis order; `live`: the readings are the newest samples (no cursor), whose
+    quality and the protocol's reason for it come from the last update."""
+    rows = []
+    for axis in axes:
+        for pen in axis.pens:
+            reading = readings.get(pen.tag)
+            last = pen.binding.last if live else None
+            quality = float(last.quality) if last is not None else None if reading is None else reading.quality
+            rows.append(
+                Row(
+                    pen.color,
+                    pen.label,
+                    pen.tag,
+                    pen.format(reading),
+                    pen.units,
+                    quality,
+                    scale_text(axis, pen, autoscale),
+                    last.detail if last is not None else "",
+                )
+            )
+    return rows
 
 
 @dataclass(frozen=True)

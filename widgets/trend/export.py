@@ -14,17 +14,22 @@ import csv
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from hmi.bridge import Bridge
 from hmi.storage.history_query import HistorySlice
-from widgets.trend.series import Q_FLAGGED, Q_GOOD, Q_NO_VALUE, QUALITY_NAMES, PenSeries
+from widgets.trend.series import QUALITY_NAMES, PenSeries, history_samples
+
+if TYPE_CHECKING:
+    from widgets.trend.widget import TrendWidget
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +45,6 @@ class ExportColumn:
     t: np.ndarray
     value: np.ndarray
     quality: np.ndarray
-
-
-def history_samples(part: HistorySlice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(t, value, quality code) of an undecimated history slice."""
-    has_good = ~np.isnan(part.good)
-    value = np.where(has_good, part.good, part.flagged)
-    quality = np.where(has_good, Q_GOOD, np.where(np.isnan(part.flagged), Q_NO_VALUE, Q_FLAGGED))
-    return part.t, value, quality
 
 
 def pen_samples(
@@ -105,6 +102,31 @@ def quality_names(quality: np.ndarray) -> np.ndarray:
 def export_png(widget: QWidget, path: Path) -> bool:
     """Save what the widget shows as a PNG."""
     return widget.grab().save(str(path), "PNG")
+
+
+def ask_and_export_csv(trend: TrendWidget) -> None:
+    """The CSV… button: where to, then export; a failure is reported, success shown in the toolbar."""
+    path, _ = QFileDialog.getSaveFileName(
+        trend, "Export the visible range to CSV", time.strftime("trend-%Y%m%d-%H%M%S.csv"), "CSV files (*.csv)"
+    )
+
+    def done(written: Path, error: Exception | None) -> None:
+        if error is not None:
+            QMessageBox.warning(trend, "Trend", f"CSV export to {written} failed:\n{error}")
+        else:
+            trend.toolbar.show_loading(f"exported to {written.name}")
+
+    if path:
+        trend.export_csv(path, done)
+
+
+def ask_and_export_png(trend: TrendWidget) -> None:
+    """The PNG… button."""
+    path, _ = QFileDialog.getSaveFileName(
+        trend, "Save the trend as an image", time.strftime("trend-%Y%m%d-%H%M%S.png"), "PNG images (*.png)"
+    )
+    if path and not trend.export_png(path):
+        QMessageBox.warning(trend, "Trend", f"Could not write {path}.")
 
 
 class _Relay(QObject):

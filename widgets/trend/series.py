@@ -75,6 +75,14 @@ def sample_of(update: TagUpdate) -> tuple[float, float]:
     return y, float(update.quality)
 
 
+def history_samples(part: HistorySlice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(t, value, quality code) of an undecimated history slice."""
+    has_good = ~np.isnan(part.good)
+    value = np.where(has_good, part.good, part.flagged)
+    quality = np.where(has_good, Q_GOOD, np.where(np.isnan(part.flagged), Q_NO_VALUE, Q_FLAGGED))
+    return part.t, value, quality
+
+
 def hold_last_value(
     t: np.ndarray, y: np.ndarray, latest: tuple[float, float] | None, now: float, start: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -22,26 +22,32 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QPointF, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-import ext
 from hmi.bridge import Bridge
 from hmi.site.trend_config import TrendConfig, TrendPenConfig, TrendTimeConfig
-from hmi.storage.history_query import HistorySlice
-from widgets.trend.cursor import PenTable, Row, TrendCursor, format_time
-from widgets.trend.export import CsvExport, export_png, history_samples
+from widgets.trend.axes import (
+    NORMALISED,
+    extent,
+    group_axes,
+    normalised_scale,
+    pan_values,
+    scalable,
+    zoom_values,
+)
+from widgets.trend.cursor import CursorReadings, PenTable, TrendCursor, format_time, pen_rows
+from widgets.trend.export import CsvExport, ask_and_export_csv, ask_and_export_png, export_png
 from widgets.trend.history import HistoryLoader
-from widgets.trend.pens import STATE_BAND, STATES_AXIS, TrendPen, pen_color
-from widgets.trend.plot import PlotArea, Scale, ValueAxis
+from widgets.trend.pens import TrendPen, pen_color
+from widgets.trend.plot import PlotArea, ValueAxis
 from widgets.trend.series import Reading
+from widgets.trend.timerange import TimeRange
 from widgets.trend.toolbar import CustomRangeDialog, TrendToolbar
 
 log = logging.getLogger(__name__)
 
 WIDE_LINE_BUDGET = 12_000  # points over all pens up to which configured widths are kept (see module doc)
-NORMALISED = "\x00normalised"  # the key of the one normalised axis (never a unit or axis name)
 
 
 class TrendWidget(QWidget):
@@ -71,10 +77,7 @@ class TrendWidget(QWidget):
         self.bridge = bridge
         self.capacity = capacity
         self.pens: dict[str, TrendPen] = {}
-        self._live = live
-        self._span = float(span_s)
-        end = time.time() if end is None else end
-        self._range = (end - self._span, end)
+        self.time = TimeRange(span_s, live, time.time() if end is None else end)
         self._normalised = normalised
         self._autoscale = autoscale
         self._released = False
@@ -83,8 +86,6 @@ class TrendWidget(QWidget):
         self._drawn_versions: tuple[int, ...] = ()
         self._setting_range = False
         self._exports: set[CsvExport] = set()
-        self._exact_at: float | None = None  # the cursor time the exact readings below are for
-        self._exact: dict[str, Reading] = {}
 
         self.toolbar = TrendToolbar(compact, self)
         self.body = QWidget(self)  # what a PNG export shows: the plot and its legend
@@ -93,6 +94,7 @@ class TrendWidget(QWidget):
         self.table = PenTable(compact, self.body)
         self.cursor = TrendCursor(self.plot.time_view, self)
         self.history = HistoryLoader(bridge, self._history_changed)
+        self._readings = CursorReadings(bridge, self._update_table)
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(2)
@@ -124,8 +126,8 @@ class TrendWidget(QWidget):
         tb.autoscale_toggled.connect(self.set_autoscale)
         tb.scales_reset.connect(self.reset_scales)
         tb.cursor_toggled.connect(lambda on: self.set_cursor(self._cursor_default() if on else None))
-        tb.csv_requested.connect(self._choose_csv)
-        tb.png_requested.connect(self._choose_png)
+        tb.csv_requested.connect(lambda: ask_and_export_csv(self))
+        tb.png_requested.connect(lambda: ask_and_export_png(self))
         tb.open_requested.connect(lambda: self.open_requested.emit(self.config("trend")))
         view = self.plot.time_view
         view.sigRangeChangedManually.connect(self._manual_time_range)
@@ -133,8 +135,10 @@ class TrendWidget(QWidget):
         view.values_panned.connect(self._pan_values)
         view.clicked.connect(self.set_cursor)
         self.cursor.moved.connect(self._cursor_moved)
-        self.cursor.line.sigPositionChangeFinished.connect(lambda _line: self._refine_readings(self.cursor_time))
-        self._apply_x_range(*self._view_now(time.time()))
+        self.cursor.line.sigPositionChangeFinished.connect(
+            lambda _line: self._readings.refine(self.cursor_time, self.pens)
+        )
+        self._apply_x_range(*self.view_range())
         self._show_state()
 
     # -- construction from / to a saved trend ------------------------------------------------------------
@@ -155,7 +159,7 @@ class TrendWidget(QWidget):
     def config(self, name: str, title: str = "") -> TrendConfig:
         """This trend as a saved trend: pens with their colours, time range and mode, value view."""
         t0, t1 = self.view_range()
-        time_config = TrendTimeConfig(live=True, span_s=self._span) if self._live else TrendTimeConfig.fixed(t0, t1)
+        time_config = TrendTimeConfig(live=True, span_s=self.span_s) if self.is_live else TrendTimeConfig.fixed(t0, t1)
         pens = [p.config.model_copy(update={"color": p.color.name()}) for p in self.pens.values()]
         return TrendConfig(
             name=name, title=title, pens=pens, time=time_config, normalised=self._normalised, autoscale=self._autoscale
@@ -192,27 +196,7 @@ class TrendWidget(QWidget):
         return created
 
     def _rebuild_axes(self) -> None:
-        groups: dict[str, list[TrendPen]] = {}
-        for pen in self.pens.values():
-            pen.offset = 0.0
-            key = NORMALISED if self._normalised and pen.axis_key != STATES_AXIS else pen.axis_key
-            groups.setdefault(key, []).append(pen)
-        axes = []
-        for index, (key, pens) in enumerate(groups.items()):
-            side = "left" if index % 2 == 0 else "right"
-            single = pens[0].color if len(pens) == 1 else None
-            if key == NORMALISED:
-                axis = ValueAxis(key, "% of range", None, side, (0.0, 100.0), False)
-            elif key == STATES_AXIS:
-                axis = self._states_axis(pens, side, single)
-            else:
-                ranges = [p.engineering_range() for p in pens]
-                fixed = (min(r[0] for r in ranges if r), max(r[1] for r in ranges if r)) if all(ranges) else None
-                units = pens[0].units
-                label = units if units and not pens[0].config.axis else (pens[0].config.axis or pens[0].label)
-                axis = ValueAxis(key, label, single, side, fixed, self._autoscale)
-            axis.pens = pens
-            axes.append(axis)
+        axes = group_axes(list(self.pens.values()), self._normalised, self._autoscale)
         for pen in self.pens.values():
             pen.forget_drawing()
             for curve in pen.curves:
@@ -228,19 +212,6 @@ class TrendWidget(QWidget):
         self._dirty = True
         self._schedule()
 
-    @staticmethod
-    def _states_axis(pens: list[TrendPen], side: str, color) -> ValueAxis:
-        """On/off pens, each in a band of its own stacked from the bottom, ticks saying OFF/ON."""
-        ticks = []
-        for place, pen in enumerate(pens):
-            pen.offset = place * STATE_BAND
-            spec = pen.binding.spec
-            ticks += [(pen.offset, spec.off_text), (pen.offset + 1.0, spec.on_text)]
-        top = max(5.0, len(pens) * STATE_BAND + 1.0)  # one pen takes the bottom fifth of the plot
-        axis = ValueAxis(STATES_AXIS, pens[0].label if len(pens) == 1 else "on/off", color, side, (-0.3, top), False)
-        axis.axis.setTicks([ticks, []])
-        return axis
-
     @property
     def axes(self) -> list[ValueAxis]:
         return self.plot.axes
@@ -252,68 +223,41 @@ class TrendWidget(QWidget):
 
     @property
     def is_live(self) -> bool:
-        return self._live
+        return self.time.live
 
     @property
     def span_s(self) -> float:
-        return self._span
+        return self.time.span
 
     def view_range(self, now: float | None = None) -> tuple[float, float]:
-        return self._view_now(time.time() if now is None else now)
+        return self.time.view(time.time() if now is None else now)
 
     def go_live(self, span_s: float | None = None) -> None:
         """Follow now at the right edge again, with the given span or the current one."""
-        if span_s is not None:
-            self._span = float(span_s)
-        else:
-            t0, t1 = self._range
-            self._span = t1 - t0 if not self._live else self._span
-        self._set_live(True)
+        self._time_changed(self.time.go_live(span_s))
 
     def pause(self) -> None:
         """Freeze the view where it is; samples keep being recorded."""
-        if self._live:
-            self._range = self._view_now(time.time())
-            self._set_live(False)
+        self._time_changed(self.time.pause(time.time()))
 
     def set_span(self, span_s: float) -> None:
         """A preset: the last `span_s` seconds, live (a paused view keeps its right edge)."""
-        if self._live:
-            self._span = float(span_s)
-            self._changed()
-        else:
-            end = self._range[1]
-            self.set_time_range(end - span_s, end)
+        self._time_changed(self.time.set_span(span_s))
 
     def set_time_range(self, t0: float, t1: float) -> None:
         """Show [t0, t1] (epoch seconds); pauses a live trend."""
-        if not t1 > t0:
-            raise ValueError(f"the time range must end after it starts: {t0} .. {t1}")
-        self._range = (float(t0), float(t1))
-        self._span = t1 - t0
-        if self._live:
-            self._set_live(False)
-        else:
-            self._changed()
+        self._time_changed(self.time.set_range(t0, t1))
 
-    def _set_live(self, live: bool) -> None:
-        self._live = live
-        self.live_changed.emit(live)
+    def _time_changed(self, live_changed: bool) -> None:
+        if live_changed:
+            self.live_changed.emit(self.time.live)
         self._changed()
-
-    def _view_now(self, now: float) -> tuple[float, float]:
-        return (now - self._span, now) if self._live else self._range
 
     def _manual_time_range(self, *_args) -> None:
-        if self._setting_range:
-            return
-        t0, t1 = (float(v) for v in self.plot.time_view.viewRange()[0])
-        self._range = (t0, t1)
-        self._span = t1 - t0
-        if self._live:
-            self._live = False
-            self.live_changed.emit(False)
-        self._changed()
+        """The operator panned or zoomed time with the mouse: that pauses a live trend."""
+        if not self._setting_range:
+            t0, t1 = (float(v) for v in self.plot.time_view.viewRange()[0])
+            self._time_changed(self.time.set_range(t0, t1))
 
     def _choose_custom_range(self) -> None:
         dialog = CustomRangeDialog(*self.view_range(), parent=self)
@@ -342,21 +286,15 @@ class TrendWidget(QWidget):
 
     def reset_scales(self) -> None:
         for axis in self.plot.axes:
-            axis.reset(self._autoscale and axis.key not in (NORMALISED, STATES_AXIS))
+            axis.reset(self._autoscale and scalable(axis))
         self._changed()
 
     def _zoom_values(self, factor: float, scene_pos: QPointF) -> None:
-        for axis in self.plot.axes:
-            center = axis.view.mapSceneToView(scene_pos)
-            axis.view.scaleBy(y=factor, center=center)
-            axis.mode = "manual"
+        zoom_values(self.plot.axes, factor, scene_pos)
         self._changed()
 
     def _pan_values(self, scene_dy: float) -> None:
-        for axis in self.plot.axes:
-            low, high = axis.view.viewRange()[1]
-            axis.view.translateBy(y=scene_dy * (high - low) / max(1.0, axis.view.height()))
-            axis.mode = "manual"
+        pan_values(self.plot.axes, scene_dy)
         self._changed()
 
     # -- cursor ------------------------------------------------------------------------------------------
@@ -369,41 +307,13 @@ class TrendWidget(QWidget):
         """Place the value cursor at `t` (epoch seconds), or remove it with None."""
         self.cursor.place(t)
         self._show_state()
-        self._refine_readings(t)
+        self._readings.refine(t, self.pens)
         self._update_table()
 
     def readings(self, t: float | None = None) -> dict[str, Reading | None]:
         """Every pen's reading at `t` (default: the cursor; without a cursor, the newest sample). Where the
         view shows decimated history, the reading is refined from the raw samples when they arrive."""
-        t = self.cursor_time if t is None else t
-        if t is None:
-            return {tag: pen.series.latest() for tag, pen in self.pens.items()}
-        exact = self._exact if t == self._exact_at else {}
-        return {tag: exact.get(tag) or pen.series.value_at(t) for tag, pen in self.pens.items()}
-
-    def _refine_readings(self, t: float | None) -> None:
-        """For pens read from decimated history at `t`, fetch the raw samples between the decimated point
-        and `t` (a pixel column's worth) off the GUI thread: the last of them is the exact reading."""
-        self._exact_at, self._exact = t, {}
-        if t is None or self._released:
-            return
-        for tag, pen in self.pens.items():
-            reading = pen.series.value_at(t)
-            if reading is None or reading.exact:
-                continue
-            try:
-                self.bridge.query_history(
-                    tag, reading.t, t, None, lambda part, error, tag=tag, t=t: self._refined(tag, t, part, error)
-                )
-            except Exception as exc:  # the runtime is stopping: the decimated reading stays
-                log.debug("no exact reading for %s: %s", tag, exc)
-
-    def _refined(self, tag: str, t: float, part: HistorySlice | None, error: Exception | None) -> None:
-        if self._released or t != self._exact_at or error is not None or part is None or not len(part.t):
-            return
-        times, values, qualities = history_samples(part)
-        self._exact[tag] = Reading(float(times[-1]), float(values[-1]), float(qualities[-1]), True)
-        self._update_table()
+        return self._readings.at(self.cursor_time if t is None else t, self.pens)
 
     def _cursor_default(self) -> float:
         t0, t1 = self.view_range()
@@ -439,28 +349,6 @@ class TrendWidget(QWidget):
         self.redraw(force=True)
         return export_png(self.body, Path(path))
 
-    def _choose_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export the visible range to CSV", time.strftime("trend-%Y%m%d-%H%M%S.csv"), "CSV files (*.csv)"
-        )
-        if path:
-            self.export_csv(path, lambda written, error: self._report_export(written, error))
-
-    def _choose_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save the trend as an image", time.strftime("trend-%Y%m%d-%H%M%S.png"), "PNG images (*.png)"
-        )
-        if path and not self.export_png(path):
-            QMessageBox.warning(self, "Trend", f"Could not write {path}.")
-
-    def _report_export(self, path: Path, error: Exception | None) -> None:
-        if self._released:
-            return
-        if error is not None:
-            QMessageBox.warning(self, "Trend", f"CSV export to {path} failed:\n{error}")
-        else:
-            self.toolbar.show_loading(f"exported to {path.name}")
-
     # -- drawing -----------------------------------------------------------------------------------------
 
     def _changed(self) -> None:
@@ -482,7 +370,7 @@ class TrendWidget(QWidget):
         if self._released or not (force or self.isVisible()):
             return False
         now = time.time()
-        t0, t1 = self._view_now(now)
+        t0, t1 = self.view_range(now)
         n_bins = self.plot.pixel_width()
         pens = list(self.pens.values())
         versions = tuple(p.series.version for p in pens)
@@ -498,10 +386,10 @@ class TrendWidget(QWidget):
             low, high = math.inf, -math.inf
             for pen in axis.pens:
                 pen.set_width(pen.config.width if wide else 1.0)
-                scale = self._pen_scale(pen, visible[pen.tag]) if axis.key == NORMALISED else None
+                scale = normalised_scale(pen, visible[pen.tag], self._autoscale) if axis.key == NORMALISED else None
                 pen.draw(t0, t1, n_bins, now, scale)
                 if axis.mode == "auto":
-                    pen_low, pen_high = _extent(visible[pen.tag], pen.series.latest(), t1)
+                    pen_low, pen_high = extent(visible[pen.tag], pen.series.latest(), t1)
                     low, high = min(low, pen_low), max(high, pen_high)
             if axis.mode == "auto" and low <= high:
                 axis.autoscale(low, high)
@@ -510,7 +398,7 @@ class TrendWidget(QWidget):
         self._dirty = False
         self._update_table()
         self._show_loading()
-        if not self._live:
+        if not self.is_live:
             self._show_state()
         self.view_changed.emit(t0, t1)
         return True
@@ -529,18 +417,6 @@ class TrendWidget(QWidget):
         finally:
             self._setting_range = False
 
-    def _pen_scale(self, pen: TrendPen, visible: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Scale:
-        """What 0-100 % means for a pen in the normalised view."""
-        fixed = pen.engineering_range()
-        if fixed is not None and not self._autoscale:
-            return fixed
-        low, high = _extent(visible, pen.series.latest(), math.inf)
-        if not low <= high:
-            return fixed or (0.0, 1.0)
-        if high - low < 1e-9 * max(1.0, abs(high)):
-            return low - 1.0, high + 1.0
-        return low, high
-
     def _show_loading(self) -> None:
         if self.history.loading:
             text = "loading history…"
@@ -553,46 +429,13 @@ class TrendWidget(QWidget):
         self.toolbar.loading_label.setToolTip(self.history.error)
 
     def _show_state(self) -> None:
-        t0, t1 = self._view_now(time.time())
-        self.toolbar.show_state(self._live, t0, t1, self._normalised, self._autoscale, self.cursor_time is not None)
+        t0, t1 = self.view_range()
+        self.toolbar.show_state(self.is_live, t0, t1, self._normalised, self._autoscale, self.cursor_time is not None)
 
     def _update_table(self) -> None:
         cursor = self.cursor_time
         self.table.set_value_title("Now" if cursor is None else f"At {format_time(cursor)}")
-        readings = self.readings()
-        rows = []
-        for axis in self.plot.axes:
-            for pen in axis.pens:
-                reading = readings.get(pen.tag)
-                last = pen.binding.last
-                live = cursor is None and last is not None
-                quality = None if reading is None else reading.quality
-                if live and last is not None:
-                    quality = float(last.quality)
-                rows.append(
-                    Row(
-                        pen.color,
-                        pen.label,
-                        pen.tag,
-                        pen.format(reading),
-                        pen.units,
-                        quality,
-                        self._scale_text(axis, pen),
-                        last.detail if live and last is not None else "",
-                    )
-                )
-        self.table.show_rows(rows)
-
-    def _scale_text(self, axis: ValueAxis, pen: TrendPen) -> str:
-        fixed = pen.engineering_range()
-        if axis.key == STATES_AXIS:
-            return f"{pen.binding.spec.off_text}/{pen.binding.spec.on_text}"
-        if axis.key == NORMALISED:
-            return f"{fixed[0]:g} – {fixed[1]:g} = 0–100 %" if fixed and not self._autoscale else "auto = 0–100 %"
-        if axis.mode == "auto":
-            return "auto"
-        low, high = axis.y_range() if axis.mode == "manual" else (fixed or axis.y_range())
-        return f"{low:.4g} – {high:.4g}" + (" (zoomed)" if axis.mode == "manual" else "")
+        self.table.show_rows(pen_rows(self.plot.axes, self.readings(), cursor is None, self._autoscale))
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -614,21 +457,6 @@ class TrendWidget(QWidget):
         self._timer.stop()
         self._soon.stop()
         self.history.close()
+        self._readings.close()
         for pen in self.pens.values():
             pen.release()
-
-
-def _extent(
-    visible: tuple[np.ndarray, np.ndarray, np.ndarray], latest: Reading | None, t1: float
-) -> tuple[float, float]:
-    """Min and max of what is drawn (good and flagged), including a held last value."""
-    _t, good, flagged = visible
-    low, high = math.inf, -math.inf
-    for series in (good, flagged):
-        if len(series):
-            lo, hi = ext.nan_aware_minmax(series)
-            if lo <= hi:
-                low, high = min(low, lo), max(high, hi)
-    if latest is not None and math.isfinite(latest.value) and latest.t <= t1:
-        low, high = min(low, latest.value), max(high, latest.value)
-    return low, high
