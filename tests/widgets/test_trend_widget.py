@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage, QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from drivers.model import Quality, TagUpdate
 from hmi.bridge import Bridge
@@ -20,7 +21,7 @@ from hmi.runtime import Runtime
 from hmi.site import load_site
 from hmi.site.trend_config import TrendPenConfig, load_trend, save_trend
 from widgets.trend import TrendWidget
-from widgets.trend.cursor import PEN, QUALITY, VALUE
+from widgets.trend.cursor import PEN, QUALITY, SCALE, VALUE
 from widgets.trend.toolbar import CustomRangeDialog
 
 SITE = """\
@@ -276,9 +277,6 @@ def test_zooming_with_the_wheel_pauses_and_live_resumes(qtbot, runtime, bridge):
         Qt.ScrollPhase.NoScrollPhase,
         False,
     )
-    qtbot.wait(1)
-    from PySide6.QtWidgets import QApplication
-
     QApplication.sendEvent(viewport, wheel)
     assert not trend.is_live
     assert trend.toolbar.live_button.text() == "Paused"
@@ -289,6 +287,34 @@ def test_zooming_with_the_wheel_pauses_and_live_resumes(qtbot, runtime, bridge):
     qtbot.mouseClick(trend.toolbar.live_button, Qt.MouseButton.LeftButton)
     assert trend.is_live
     assert trend.toolbar.live_button.text() == "Live"
+    trend.close()
+
+
+def test_ctrl_wheel_zooms_values_not_time_and_reset_scales_undoes_it(qtbot, runtime, bridge):
+    trend = show(qtbot, TrendWidget(bridge, ["level", "flow"], span_s=600))
+    trend.redraw(force=True)
+    viewport = trend.plot.viewport()
+    center = QPointF(viewport.width() / 2, viewport.height() / 2)
+    wheel = QWheelEvent(
+        center,
+        viewport.mapToGlobal(center),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.ControlModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(viewport, wheel)
+    assert trend.is_live  # time untouched
+    low, high = trend.axis_of("level").y_range()
+    assert high - low < 5.0  # zoomed in on values
+    assert trend.axis_of("flow").mode == "manual"
+    trend.redraw(force=True)
+    assert trend.table.text(0, SCALE).endswith("(zoomed)")
+    qtbot.mouseClick(trend.toolbar.reset_button, Qt.MouseButton.LeftButton)
+    assert trend.axis_of("level").y_range() == pytest.approx((-0.1, 5.1))
+    assert trend.axis_of("flow").mode == "fixed"
     trend.close()
 
 
