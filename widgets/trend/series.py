@@ -153,7 +153,9 @@ class PenSeries:
         self._values.append(t, value)
         self._quality.append(t, quality)
         n, m, every = self._appended, len(t), self._mark_every
-        first = -(-n // every) * every  # the first sample number at or after n that is a multiple of `every`
+        # the first sample number that is a multiple of `every`, at or after n and among the last `capacity`
+        # (older ones are overwritten by this very batch): at most ~65 marks per batch
+        first = -(-max(n, n + m - self.capacity) // every) * every
         for number in range(first, n + m, every):  # one mark per `every` samples: a short loop
             self._marks.append((number, float(t[number - n])))
         self._appended = n + m
