@@ -89,6 +89,7 @@ class TrendPen:
         self._drawn_visible: tuple | None = None
         self._drawn_shape: tuple | None = None
         self._hold_quality: float | None = None
+        self._hold_drawn: tuple | None = None
         self._width = -1.0
         self.set_width(config.width)
         self.drawn = 0  # points in the curves after the last draw
@@ -164,6 +165,7 @@ class TrendPen:
         self.good_curve.setPen(self._good_pen)
         self.flagged_curve.setPen(self._flagged_pen)
         self._hold_quality = None  # the hold segment takes its pen again at the next draw
+        self._hold_drawn = None
 
     def draw(
         self, t0: float, t1: float, n_bins: int, now: float, scale: tuple[float, float] | None = None
@@ -186,6 +188,7 @@ class TrendPen:
         """Draw everything again next time (the pen moved to another axis, or its colour changed)."""
         self._drawn_visible = None
         self._hold_quality = None
+        self._hold_drawn = None
 
     def _mapped(self, y: np.ndarray, scale: tuple[float, float] | None) -> np.ndarray:
         if scale is not None:
@@ -216,7 +219,12 @@ class TrendPen:
         if latest is None or math.isnan(latest.value) or latest.t >= until:
             if self.hold_curve.isVisible():
                 self.hold_curve.hide()
+            self._hold_drawn = None
             return
+        key = (latest, until, scale, self.offset)
+        if key == self._hold_drawn:
+            return  # a paused view: nothing moved
+        self._hold_drawn = key
         t, y = hold_last_value(_EMPTY, _EMPTY, (latest.t, latest.value), until, start=latest.t)
         if latest.quality != self._hold_quality:
             self._hold_quality = latest.quality
