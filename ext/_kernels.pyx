@@ -99,22 +99,23 @@ def _decimate_indices(t, y, n_bins, bint with_ends, bint assume_sorted):
 
 cdef Py_ssize_t _select_sorted(const double[::1] t, const double[::1] y, Py_ssize_t n_bins, double scale,
                                Py_ssize_t[::1] out, bint with_ends) noexcept nogil:
-    return _select_window(&t[0], &y[0], 0, t.shape[0], n_bins, scale, &out[0], out.shape[0], with_ends, NULL)
+    return _select_window(&t[0], &y[0], 0, t.shape[0], n_bins, t[0], scale, &out[0], out.shape[0], with_ends,
+                          NULL)
 
 
 cdef Py_ssize_t _select_window(const double* t, const double* y, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t n_bins,
-                               double scale, Py_ssize_t* out, Py_ssize_t cap, bint with_ends,
+                               double t0, double scale, Py_ssize_t* out, Py_ssize_t cap, bint with_ends,
                                const Pyramid* pyramid) noexcept nogil:
     """The sorted-t path over the samples [i0, i1): bin edges by galloping binary search on t, then each
     bin's extremes from a SIMD scan of y, or from the pyramid's levels when there is one.
 
     Reads t only around the bin edges, so the pass over y is all the memory traffic there is. The edge of
-    bin b is the first sample whose position ``(t - t[i0]) * scale`` is >= b: the twin's floor rule, since
-    rounding is monotonic and the position of sorted times therefore is too.
+    bin b is the first sample whose position ``(t - t0) * scale`` is >= b: the twin's floor rule, since
+    rounding is monotonic and the position of sorted times therefore is too. (t0 is t[i0], or the start of
+    a caller's grid.)
     """
     cdef Py_ssize_t count = 0, start = i0, end, b
     cdef Py_ssize_t guess_len = (i1 - i0) // n_bins + 1
-    cdef double t0 = t[i0]
     cdef Py_ssize_t found[3]
     for b in range(n_bins):
         if start >= i1:
@@ -558,9 +559,10 @@ cdef void _pyramid_scan(const double* y, Py_ssize_t a, Py_ssize_t b, const Pyram
             i += p.size[k]
 
 
-def pyramid_select(t, y, levels, block, i0, i1, n_bins, with_ends):
-    """Indices that min/max (or M4) decimation of the samples [i0, i1) keeps, answered from the levels.
-    Same result as ``ext.pyramid_twins.pyramid_select``; t must be sorted and finite (the series ensures it)."""
+def pyramid_select(t, y, levels, block, i0, i1, n_bins, with_ends, grid=None):
+    """Indices that min/max (or M4) decimation of the samples [i0, i1) keeps, answered from the levels, with
+    the bins on ``grid`` (g0, g1) if given. Same result as ``ext.pyramid_twins.pyramid_select``; t must be
+    sorted and finite (the series ensures it)."""
     n_bins = check_n_bins(n_bins)
     cdef const double[::1] tv = t
     cdef const double[::1] yv = y
@@ -589,14 +591,15 @@ def pyramid_select(t, y, levels, block, i0, i1, n_bins, with_ends):
             p.hi[k] = &hi_v[0]
             p.hi_at[k] = &hi_at_v[0]
             p.nan_at[k] = &nan_at_v[0]
-    cdef double scale = bin_scale(tv[a], tv[z - 1], nb)
+    cdef double first = tv[a] if grid is None else grid[0]
+    cdef double scale = bin_scale(tv[a], tv[z - 1], nb) if grid is None else bin_scale(grid[0], grid[1], nb)
     idx = np.empty(min(z - a, (5 if with_ends else 3) * nb), dtype=np.intp)
     cdef Py_ssize_t[::1] iv = idx
     cdef bint ends = with_ends
     if p.depth == 0:
         with nogil:
-            count = _select_window(&tv[0], &yv[0], a, z, nb, scale, &iv[0], iv.shape[0], ends, NULL)
+            count = _select_window(&tv[0], &yv[0], a, z, nb, first, scale, &iv[0], iv.shape[0], ends, NULL)
     else:
         with nogil:
-            count = _select_window(&tv[0], &yv[0], a, z, nb, scale, &iv[0], iv.shape[0], ends, &p)
+            count = _select_window(&tv[0], &yv[0], a, z, nb, first, scale, &iv[0], iv.shape[0], ends, &p)
     return idx[:count]

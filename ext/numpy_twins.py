@@ -117,12 +117,19 @@ def _decimate_indices(t: np.ndarray, y: np.ndarray, n_bins: int, with_ends: bool
     if n <= (4 if with_ends else 2) * n_bins:
         return np.arange(n, dtype=np.intp)
 
-    scale = bin_scale(t_arr[0], t_arr[-1], n_bins)
+    return select_runs(t_arr, y_arr, n_bins, with_ends, t_arr[0], bin_scale(t_arr[0], t_arr[-1], n_bins))
+
+
+def select_runs(t_arr: np.ndarray, y_arr: np.ndarray, n_bins: int, with_ends: bool, t_first: float,
+                scale: float) -> np.ndarray:
+    """The decimation rule with the bins placed explicitly: sample i is in bin
+    ``clip(floor((t[i] - t_first) * scale), 0, n_bins - 1)`` (``scale == 0``: all in bin 0)."""
+    n = t_arr.shape[0]
     if scale == 0.0:
         starts = np.zeros(1, dtype=np.intp)
     else:
         with np.errstate(over="ignore"):  # only out-of-range times (t not ascending) overflow; clipped
-            pos = np.subtract(t_arr, t_arr[0])
+            pos = np.subtract(t_arr, t_first)
             pos *= scale
         np.clip(pos, 0.0, n_bins - 1, out=pos)
         bins = pos.astype(np.intp)

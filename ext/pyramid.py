@@ -165,10 +165,11 @@ class MinMaxPyramid:
         t = self._t[: self._size]
         return int(np.searchsorted(t, t0, side="left")), int(np.searchsorted(t, t1, side="right"))
 
-    def decimate_indices(self, t0: float, t1: float, n_bins: int, with_ends: bool = False,
-                         column: int = 0) -> np.ndarray:
+    def decimate_indices(self, t0: float, t1: float, n_bins: int, with_ends: bool = False, column: int = 0,
+                         grid: tuple[float, float] | None = None) -> np.ndarray:
         """Indices of the samples min/max (``with_ends``: M4) decimation of a summarised column over the
-        window [t0, t1] keeps, ascending."""
+        window [t0, t1] keeps, ascending. The bins split the window's first to last sample, or ``grid``
+        (g0, g1) when given: a view's pixel columns, fixed in time (then g0 <= t0 <= t1 <= g1)."""
         n_bins = check_n_bins(n_bins)
         if not 0 <= column < self.summarised:
             raise ValueError(f"column {column} has no levels (summarised columns: 0..{self.summarised - 1})")
@@ -177,8 +178,10 @@ class MinMaxPyramid:
             return np.empty(0, dtype=np.intp)
         i0, i1 = self.bounds(t0, t1)
         levels = [tuple(a[: self._blocks[k]] for a in level) for k, level in enumerate(self._levels[column])]
+        if grid is not None and not (np.isfinite(grid).all() and grid[0] <= t0 and t1 <= grid[1]):
+            raise ValueError(f"grid {grid!r} must be finite and hold the window [{t0!r}, {t1!r}]")
         return self._impl.pyramid_select(self._t[: self._size], self._columns[column][: self._size], levels,
-                                         self.block, i0, i1, n_bins, with_ends)
+                                         self.block, i0, i1, n_bins, with_ends, grid)
 
     def decimate(self, t0: float, t1: float, n_bins: int, with_ends: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """The samples min/max (``with_ends``: M4) decimation of the window [t0, t1] keeps (first column)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ext.numpy_twins import m4_indices, minmax_indices
+from ext.numpy_twins import bin_scale, check_n_bins, m4_indices, minmax_indices, select_runs
 
 MAX_DEPTH = 16  # levels above the samples; the compiled query keeps their pointers in fixed arrays
 Level = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # lo, lo_at, hi, hi_at, nan_at
@@ -66,8 +66,18 @@ def _first_valid(index: np.ndarray) -> np.ndarray:
 
 
 def pyramid_select(t: np.ndarray, y: np.ndarray, levels: list[Level], block: int, i0: int, i1: int, n_bins: int,
-                   with_ends: bool) -> np.ndarray:
-    """Indices (into t, y) that min/max (or M4) decimation of the samples [i0, i1) keeps."""
+                   with_ends: bool, grid: tuple[float, float] | None = None) -> np.ndarray:
+    """Indices (into t, y) that min/max (or M4) decimation of the samples [i0, i1) keeps.
+
+    The bins split [t[i0], t[i1 - 1]] as for ``minmax_indices``, or the given ``grid`` (g0, g1) when there is
+    one (a view's pixel columns, fixed in time however the samples fall).
+    """
     del levels, block  # the reference reads every sample
-    select = m4_indices if with_ends else minmax_indices
-    return select(t[i0:i1], y[i0:i1], n_bins) + i0
+    if grid is None:
+        select = m4_indices if with_ends else minmax_indices
+        return select(t[i0:i1], y[i0:i1], n_bins) + i0
+    n_bins = check_n_bins(n_bins)
+    if i1 - i0 <= (4 if with_ends else 2) * n_bins:
+        return np.arange(i0, i1, dtype=np.intp)
+    g0, g1 = grid
+    return select_runs(t[i0:i1], y[i0:i1], n_bins, with_ends, g0, bin_scale(g0, g1, n_bins)) + i0

@@ -72,6 +72,13 @@ def test_answers_what_decimating_the_window_gives(impl: object, block: int, batc
             expected = reference(series.t[a:b], series.y[a:b], n_bins) + a
             np.testing.assert_array_equal(got, expected)
             assert got.dtype == np.intp
+            # On a pixel grid fixed in time (a scrolling view): the twin's rule with the bins on the grid
+            grid = (t0 - (t1 - t0) * 0.37, t1 + 0.5)
+            got = series.decimate_indices(t0, t1, n_bins, with_ends, grid=grid)
+            bins = numpy_twins.bin_scale(grid[0], grid[1], n_bins)
+            expected = (numpy_twins.select_runs(series.t[a:b], series.y[a:b], n_bins, with_ends, grid[0], bins) + a
+                        if b - a > (4 if with_ends else 2) * n_bins else np.arange(a, b))
+            np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.skipif(_kernels is None, reason="ext._kernels is not compiled")
@@ -154,3 +161,10 @@ def test_columns_share_times_and_eviction_and_each_has_its_own_levels(impl: obje
         series.decimate_indices(0, 1, 10, column=2)
     with pytest.raises(ValueError, match="expected 3 column"):
         series.append([1e9], [1.0])
+
+
+def test_a_grid_must_hold_the_window() -> None:
+    series = MinMaxPyramid(100)
+    series.append([1.0, 2.0], [3.0, 4.0])
+    with pytest.raises(ValueError, match="must be finite and hold the window"):
+        series.decimate_indices(0.0, 5.0, 10, grid=(1.0, 5.0))
