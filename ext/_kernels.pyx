@@ -448,7 +448,8 @@ cdef enum:
 
 cdef struct Pyramid:
     Py_ssize_t depth
-    Py_ssize_t size[MAX_LEVELS]  # samples per block at each level
+    Py_ssize_t size[MAX_LEVELS]  # samples per block at each level: block ** k, a power of two
+    Py_ssize_t shift[MAX_LEVELS]  # log2(size)
     Py_ssize_t blocks[MAX_LEVELS]  # complete blocks at each level
     const double* lo[MAX_LEVELS]
     const Py_ssize_t* lo_at[MAX_LEVELS]
@@ -530,33 +531,62 @@ cdef inline void _take(double lo, Py_ssize_t lo_at, double hi, Py_ssize_t hi_at,
         found[2] = nan_at
 
 
+cdef inline void _take_sample(const double* y, Py_ssize_t i, double* v_lo, double* v_hi,
+                              Py_ssize_t* found) noexcept nogil:
+    cdef double v = y[i]
+    if v != v:
+        if found[2] < 0:
+            found[2] = i
+        return
+    if found[0] < 0 or v < v_lo[0]:
+        v_lo[0] = v
+        found[0] = i
+    if found[1] < 0 or v > v_hi[0]:
+        v_hi[0] = v
+        found[1] = i
+
+
+cdef inline void _take_block(const Pyramid* p, Py_ssize_t k, Py_ssize_t q, double* v_lo, double* v_hi,
+                             Py_ssize_t* found) noexcept nogil:
+    _take(p.lo[k][q], p.lo_at[k][q], p.hi[k][q], p.hi_at[k][q], p.nan_at[k][q], v_lo, v_hi, found)
+
+
+cdef inline bint _has_block(const Pyramid* p, Py_ssize_t k, Py_ssize_t i) noexcept nogil:
+    return (i >> p.shift[k]) < p.blocks[k]
+
+
 cdef void _pyramid_scan(const double* y, Py_ssize_t a, Py_ssize_t b, const Pyramid* p,
                         Py_ssize_t* found) noexcept nogil:
-    """found = [first minimum, first maximum, first NaN] of y[a:b] from the largest aligned blocks that fit,
-    and a SIMD scan of the samples at the ragged ends: O(block · depth) steps whatever b - a is."""
-    cdef Py_ssize_t i = a, k, e, q
-    cdef Py_ssize_t raw[3]
+    """found = [first minimum, first maximum, first NaN] of y[a:b] from the largest aligned blocks that fit:
+    climb from the samples to coarser levels while the position is aligned and the range allows, then come
+    down again to finish the range. At most about 2·block steps per level: O(block · depth) whatever b - a is.
+    (Block sizes are powers of two, so alignment and block numbers are masks and shifts.)"""
+    cdef Py_ssize_t i = a, k = 0, size
     cdef double v_lo = NAN, v_hi = NAN
     found[0] = -1
     found[1] = -1
     found[2] = -1
-    while i < b:
-        k = 0
-        while (k < p.depth and i % p.size[k + 1] == 0 and i + p.size[k + 1] <= b
-               and i // p.size[k + 1] < p.blocks[k + 1]):
+    while k < p.depth:  # climb
+        size = p.size[k]
+        while (i & (p.size[k + 1] - 1)) != 0 and i + size <= b and (k == 0 or _has_block(p, k, i)):
+            if k == 0:
+                _take_sample(y, i, &v_lo, &v_hi, found)
+            else:
+                _take_block(p, k, i >> p.shift[k], &v_lo, &v_hi, found)
+            i += size
+        if (i & (p.size[k + 1] - 1)) == 0 and i + p.size[k + 1] <= b and _has_block(p, k + 1, i):
             k += 1
-        if k == 0:
-            e = (i // p.size[1] + 1) * p.size[1]
-            if e > b:
-                e = b
-            lw_scan_bin(y, i, e, raw)
-            _take(y[raw[0]] if raw[0] >= 0 else NAN, raw[0], y[raw[1]] if raw[1] >= 0 else NAN, raw[1], raw[2],
-                  &v_lo, &v_hi, found)
-            i = e
         else:
-            q = i // p.size[k]
-            _take(p.lo[k][q], p.lo_at[k][q], p.hi[k][q], p.hi_at[k][q], p.nan_at[k][q], &v_lo, &v_hi, found)
-            i += p.size[k]
+            break
+    while k >= 0:  # come down
+        size = p.size[k]
+        while i + size <= b and (k == 0 or _has_block(p, k, i)):
+            if k == 0:
+                _take_sample(y, i, &v_lo, &v_hi, found)
+            else:
+                _take_block(p, k, i >> p.shift[k], &v_lo, &v_hi, found)
+            i += size
+        k -= 1
 
 
 def pyramid_select(t, y, levels, block, i0, i1, n_bins, with_ends, grid=None):
@@ -573,9 +603,12 @@ def pyramid_select(t, y, levels, block, i0, i1, n_bins, with_ends, grid=None):
         return np.arange(a, z, dtype=np.intp)
     if len(levels) > MAX_LEVELS - 1:
         raise ValueError(f"at most {MAX_LEVELS - 1} levels, got {len(levels)}")
+    if block < 2 or block & (block - 1):
+        raise ValueError(f"block must be a power of two >= 2, got {block}")
     cdef Pyramid p
     p.depth = len(levels)
     p.size[0] = 1
+    p.shift[0] = 0
     p.blocks[0] = tv.shape[0]
     keep = []  # the memoryviews whose pointers p holds
     cdef const double[::1] lo_v, hi_v
@@ -584,6 +617,7 @@ def pyramid_select(t, y, levels, block, i0, i1, n_bins, with_ends, grid=None):
         lo_v, lo_at_v, hi_v, hi_at_v, nan_at_v = levels[k - 1]
         keep.append((lo_v, lo_at_v, hi_v, hi_at_v, nan_at_v))
         p.size[k] = p.size[k - 1] * block
+        p.shift[k] = p.shift[k - 1] + (block.bit_length() - 1)
         p.blocks[k] = lo_v.shape[0]
         if p.blocks[k] > 0:
             p.lo[k] = &lo_v[0]

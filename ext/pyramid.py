@@ -36,8 +36,8 @@ class MinMaxPyramid:
         block = operator.index(block)
         if operator.index(columns) < 1 or operator.index(payload) < 0:
             raise ValueError(f"need at least one summarised column and no negative payload, got {columns}, {payload}")
-        if block < 2:
-            raise ValueError(f"block must be >= 2, got {block}")
+        if block < 2 or block & (block - 1):
+            raise ValueError(f"block must be a power of two >= 2, got {block}")
         if capacity < block:
             raise ValueError(f"capacity must be >= block ({block}), got {capacity}")
         self.block = block

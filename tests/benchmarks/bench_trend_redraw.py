@@ -85,7 +85,8 @@ def ours_history(app: QApplication, bridge: Bridge, walks: list[np.ndarray], t: 
     trend.show()
     quality = np.full(len(t), GOOD)
     for i, y in enumerate(walks):
-        trend.pens[f"p{i}"].series.extend(t, y, quality)
+        trend.pens[f"p{i}"].series.clear()  # the tag's current value, appended when the pen was made, is newer
+        assert trend.pens[f"p{i}"].series.extend(t, y, quality) == len(t)
     result = {}
     try:
         for label, fraction in (("all", 1.0), ("10%", 0.1)):
@@ -99,6 +100,9 @@ def ours_history(app: QApplication, bridge: Bridge, walks: list[np.ndarray], t: 
                 paint(app)
 
             result[label] = frames_per_second(frame)
+            drawn = sum(pen.drawn for pen in trend.pens.values())
+            assert drawn > len(walks) * 1000, f"only {drawn} points drawn: the benchmark is not drawing the data"
+            result[f"{label}_points_drawn"] = drawn
     finally:
         trend.release()
         trend.close()
@@ -146,7 +150,8 @@ def ours_live(app: QApplication, bridge: Bridge) -> dict[str, float]:
     t = now - LIVE_POINTS / 10 + np.arange(LIVE_POINTS) / 10
     walks = random_walks(LIVE_PENS, LIVE_POINTS, seed=2)
     for i, y in enumerate(walks):
-        trend.pens[f"p{i}"].series.extend(t, y, np.full(LIVE_POINTS, GOOD))
+        trend.pens[f"p{i}"].series.clear()  # the tag's current value, appended when the pen was made, is newer
+        assert trend.pens[f"p{i}"].series.extend(t, y, np.full(LIVE_POINTS, GOOD)) == LIVE_POINTS
     rng = np.random.default_rng(3)
     last = [float(y[-1]) for y in walks]
 
@@ -164,6 +169,8 @@ def ours_live(app: QApplication, bridge: Bridge) -> dict[str, float]:
     loop = QEventLoop()
     try:
         paint(app)
+        drawn = sum(pen.drawn for pen in trend.pens.values())
+        assert drawn > LIVE_PENS * 1000, f"only {drawn} points drawn: the benchmark is not drawing the data"
         feeder.start()
         frames[0] = 0
         cpu0, wall0 = time.process_time(), time.perf_counter()

@@ -138,7 +138,10 @@ def test_stored_arrays_are_read_only_views() -> None:
         series.y[0] = 0.0
 
 
-@pytest.mark.parametrize(("capacity", "block", "message"), [(10, 1, "block must be >= 2"), (3, 4, "capacity")])
+@pytest.mark.parametrize(
+    ("capacity", "block", "message"),
+    [(10, 1, "block must be a power of two"), (100, 12, "block must be a power of two"), (3, 4, "capacity")],
+)
 def test_rejects_impossible_sizes(capacity: int, block: int, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         MinMaxPyramid(capacity, block=block)

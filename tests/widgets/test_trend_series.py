@@ -128,12 +128,15 @@ def test_a_flagged_stretch_survives_decimation():
     assert 400.0 <= vt[np.isfinite(flagged)][0] < 400.5
 
 
-def test_the_ring_wraps_and_its_start_moves_on():
+def test_the_live_series_evicts_and_its_start_moves_on():
     series = PenSeries(640, created_at=0.0)
     series.extend(np.arange(1000, dtype=float), np.arange(1000, dtype=float), 0.0)
-    assert 360.0 <= series.live_start <= 370.0  # the oldest kept is 360; marks are every 10 samples
+    assert 640 - 16 <= len(series) <= 640  # evicted in whole top-level blocks (16 samples at this size)
+    assert series.live_start == 1000.0 - len(series)  # the oldest kept: before it is history
     t, _, _ = series.visible(0.0, 2000.0, 2000)
-    assert t[0] >= 360.0
+    assert t[0] == series.live_start
+    series.extend(np.arange(1000.0, 1100.0), np.arange(1000.0, 1100.0), 0.0)
+    assert series.live_start == 1100.0 - len(series)
 
 
 # -- history ----------------------------------------------------------------------------------------------

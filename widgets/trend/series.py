@@ -2,27 +2,29 @@
 
 A pen's samples come from two places:
 
-- the **live ring buffer**: what the bridge delivered since the trend opened (coalesced to at most the
-  bridge's rate), including the last second or so the historian has not committed yet;
+- the **live series** (an `ext.MinMaxPyramid`: good and flagged values with cached min/max levels, quality
+  codes alongside, oldest samples evicted at capacity): what the bridge delivered since the trend opened
+  (coalesced to at most the bridge's rate), including the last second or so the historian has not
+  committed yet;
 - a **history cache**: the last answer of the historian (already decimated on the query side) for the
-  part of the view before the ring buffer's oldest sample.
+  part of the view before the live series' oldest sample.
 
-`visible(t0, t1, n_bins)` merges both seamlessly (history before the ring's oldest sample, the ring after)
-and reduces the result to about four points per pixel column with M4, good and flagged (not GOOD but with a
-value) samples kept apart on one time axis. Bins are aligned to a fixed time grid, so a scrolling live view
-does not re-bin old data differently every frame (dense data would shimmer). `history_request` says which
-range the cache is missing at the resolution asked for; the widget fetches it off the GUI thread and hands
-it back with `set_history`. Nothing here loops over samples in Python.
+`visible(t0, t1, n_bins)` merges both seamlessly (history before the live series' oldest sample, the live
+series after) and reduces the result to about four points per pixel column with M4, good and flagged (not
+GOOD but with a value) samples kept apart on one time axis. The live part is answered from the pyramid's
+levels, so a redraw costs O(pixel columns) however many samples are in view. Bins are aligned to a fixed
+time grid, so a scrolling live view does not re-bin old data differently every frame (dense data would
+shimmer). `history_request` says which range the cache is missing at the resolution asked for; the widget
+fetches it off the GUI thread and hands it back with `set_history`. Nothing here loops over samples in
+Python.
 
-This class is the only place that stores or reduces a pen's data: its internals (ring buffers, the
-history cache, M4) can be replaced, e.g. by a min/max pyramid, without touching the widget.
+This class is the only place that stores or reduces a pen's data.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections import deque
 from typing import NamedTuple
 
 import numpy as np
@@ -31,7 +33,7 @@ import ext
 from drivers.model import Quality, TagUpdate
 from hmi.storage.history_query import HistorySlice
 
-# Quality codes in the quality column of a pen (float, as the ring buffers store float64).
+# Quality codes in the quality column of a pen (float, as the live series stores float64).
 Q_GOOD = float(Quality.GOOD)
 Q_FLAGGED = -1.0  # from history: a value that is not GOOD (the history slice does not say uncertain or bad)
 Q_NO_VALUE = -2.0  # from history: a sample without a value (comm lost, bad without value)
@@ -99,19 +101,15 @@ def hold_last_value(
 
 
 class PenSeries:
-    """One pen's samples: a live ring buffer plus a cache of decimated history. GUI thread only."""
+    """One pen's samples: a live series (min/max pyramid) plus a cache of decimated history. GUI thread only."""
 
     def __init__(self, capacity: int = 100_000, created_at: float | None = None) -> None:
         self.capacity = capacity
-        # Every sample delivered from now on reaches the ring: until it holds one, it is live from here.
+        # Every sample delivered from now on reaches the live series: until one is evicted, it is live from here.
         self._created_at = time.time() if created_at is None else created_at
-        self._values = ext.RingBuffer(capacity)  # (t, value or NaN)
-        self._quality = ext.RingBuffer(capacity)  # (t, quality code)
-        self._appended = 0
-        # (sample number, t) every `_mark_every` samples: where the ring's oldest sample is, without
-        # copying the ring (the ring can only say what is in a time window).
-        self._mark_every = max(1, capacity // 64)
-        self._marks: deque[tuple[int, float]] = deque()
+        self._live = ext.MinMaxPyramid(capacity, columns=2, payload=1)  # good, flagged; quality code
+        # times of the flagged live samples (rare): the flagged column is decimated only where it has some
+        self._flagged_times = _EMPTY
         self._history: HistorySlice | None = None
         self._history_bins = 0
         self._history_until = -math.inf  # the cache holds every committed sample before this time
@@ -126,11 +124,11 @@ class PenSeries:
 
     def append(self, t: float, value: float, quality: float) -> bool:
         """Add one live sample; False (and nothing stored) if it is older than the newest one (a replayed
-        sample or a PLC clock that stepped back: history has it, the ring must stay sorted)."""
-        latest = self._values.latest()
+        sample or a PLC clock that stepped back: history has it, the live series must stay sorted)."""
+        latest = self._live.latest()
         if not math.isfinite(t) or (latest is not None and t < latest[0]):
             return False
-        self._store(np.array([t]), np.array([value]), np.array([quality]))
+        self._store(np.array([t]), np.array([value], dtype=np.float64), np.array([quality], dtype=np.float64))
         return True
 
     def extend(self, t: np.ndarray, value: np.ndarray, quality: np.ndarray) -> int:
@@ -139,7 +137,7 @@ class PenSeries:
         t = np.asarray(t, dtype=np.float64)
         value = np.asarray(value, dtype=np.float64)
         quality = np.broadcast_to(np.asarray(quality, dtype=np.float64), t.shape)
-        latest = self._values.latest()
+        latest = self._live.latest()
         keep = np.isfinite(t)
         if latest is not None:
             keep &= t >= latest[0]
@@ -150,18 +148,12 @@ class PenSeries:
         return len(t)
 
     def _store(self, t: np.ndarray, value: np.ndarray, quality: np.ndarray) -> None:
-        self._values.append(t, value)
-        self._quality.append(t, quality)
-        n, m, every = self._appended, len(t), self._mark_every
-        # the first sample number that is a multiple of `every`, at or after n and among the last `capacity`
-        # (older ones are overwritten by this very batch): at most ~65 marks per batch
-        first = -(-max(n, n + m - self.capacity) // every) * every
-        for number in range(first, n + m, every):  # one mark per `every` samples: a short loop
-            self._marks.append((number, float(t[number - n])))
-        self._appended = n + m
-        oldest = self._appended - self.capacity  # number of the oldest sample the ring still holds
-        while self._marks and self._marks[0][0] < oldest:  # never empties: the ring spans >= 64 marks
-            self._marks.popleft()
+        is_good = quality == Q_GOOD
+        self._live.append(t, np.where(is_good, value, np.nan), np.where(is_good, np.nan, value), quality)
+        flagged = t[~is_good & ~np.isnan(value)]
+        if len(flagged) or (len(self._flagged_times) and self._flagged_times[0] < self._live.t[0]):
+            kept = self._flagged_times[np.searchsorted(self._flagged_times, self._live.t[0]) :]
+            self._flagged_times = np.concatenate((kept, flagged))
         self.version += 1
 
     def append_update(self, update: TagUpdate) -> bool:
@@ -169,33 +161,31 @@ class PenSeries:
         return self.append(update.source_ts, value, quality)
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._live)
 
     @property
     def live_start(self) -> float:
-        """From this time on the ring holds every sample it received; history before."""
-        return self._marks[0][1] if self._marks else self._created_at  # marks of overwritten samples are dropped
+        """From this time on the live series holds every sample it received; history before."""
+        return float(self._live.t[0]) if len(self._live) else self._created_at
 
     def latest(self) -> Reading | None:
         """The newest live sample."""
-        latest = self._values.latest()
-        if latest is None:
-            return None
-        quality = self._quality.latest()
-        assert quality is not None
-        return Reading(latest[0], latest[1], quality[1], True)
+        n = len(self._live)
+        return self._reading(n - 1) if n else None
 
     def live_samples(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every live sample with t0 <= t <= t1: (t, value, quality code)."""
-        t, v = self._values.window(t0, t1)
-        _, q = self._quality.window(t0, t1)
-        return t, v, q
+        t, good, flagged, quality = self._live.window(t0, t1)
+        return t, np.where(np.isnan(good), flagged, good), quality
+
+    def _reading(self, i: int) -> Reading:
+        good = float(self._live.column(0)[i])
+        value = float(self._live.column(1)[i]) if math.isnan(good) else good
+        return Reading(float(self._live.t[i]), value, float(self._live.column(2)[i]), True)
 
     def clear(self) -> None:
-        self._values.clear()
-        self._quality.clear()
-        self._marks.clear()
-        self._appended = 0
+        self._live.clear()
+        self._flagged_times = _EMPTY
         self._created_at = time.time()
         self._history = None
         self._history_until = -math.inf
@@ -324,16 +314,19 @@ class PenSeries:
         if key == self._visible_key:
             return self._visible
         g1 = g0 + bins * width
-        parts = self._merged(g0, g1)
+        parts = self._merged(g0, g1)  # history: already decimated on the query side, a few points per column
         if len(parts) == 1:
             t, good, flagged = parts[0]
         elif parts:
             t, good, flagged = (np.concatenate(column) for column in zip(*parts, strict=True))
         else:
             t = good = flagged = _EMPTY
-        result = _decimate_on_grid(t, good, flagged, g0, bins, width)
-        self._visible_key, self._visible = key, result
-        return result
+        t, good, flagged = _decimate_on_grid(t, good, flagged, g0, bins, width)
+        live = self._live_part(g0, g1, bins)
+        if live is not None:
+            t, good, flagged = (np.concatenate(pair) for pair in zip((t, good, flagged), live, strict=True))
+        self._visible_key, self._visible = key, (t, good, flagged)
+        return self._visible
 
     def value_at(self, t: float) -> Reading | None:
         """The last sample at or before `t` (None when nothing is known before it)."""
@@ -394,49 +387,49 @@ class PenSeries:
                         np.array([math.nan if is_good else prior.value]),
                     ),
                 )
-        if t1 >= boundary:
-            t, v, q = self.live_samples(max(t0, boundary), t1)
-            if t0 >= boundary and (len(t) == 0 or t[0] > t0):
-                before = self._live_at_or_before(t0)
-                if before is not None:
-                    t = np.concatenate(([before.t], t))
-                    v = np.concatenate(([before.value], v))
-                    q = np.concatenate(([before.quality], q))
-            after = self._live_after(t1)
-            if after is not None:
-                t, v, q = np.append(t, after.t), np.append(v, after.value), np.append(q, after.quality)
-            if len(t):
-                is_good = q == Q_GOOD
-                parts.append((t, np.where(is_good, v, np.nan), np.where(is_good, np.nan, v)))
         return parts
 
-    def _live_at_or_before(self, t: float) -> Reading | None:
-        latest = self.latest()
-        if latest is None or t < self.live_start:
+    def _live_part(self, g0: float, g1: float, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The live samples of the columns [g0, g1), M4 per column from the pyramid, plus the sample before
+        g0 and the one after g1 so that lines cross the edges."""
+        boundary = self.live_start
+        n = len(self._live)
+        if g1 < boundary or n == 0:
             return None
-        if latest.t <= t:
-            return latest
-        reach = 1.0
-        while True:  # terminates: the ring holds a sample at live_start <= t
-            ts, vs = self._values.window(t - reach, t)
-            if len(ts):
-                _, qs = self._quality.window(t - reach, t)
-                return Reading(float(ts[-1]), float(vs[-1]), float(qs[-1]), True)
-            reach *= 16.0
+        lo = max(g0, boundary)
+        i0, i1 = self._live.bounds(lo, g1)
+        if i1 - i0 > 4 * bins:
+            idx = self._live.decimate_indices(lo, g1, bins, with_ends=True, column=0, grid=(g0, g1))
+            times = self._flagged_times
+            if np.searchsorted(times, g1, side="right") > np.searchsorted(times, lo):  # rarely: mostly all GOOD
+                flagged_idx = self._live.decimate_indices(lo, g1, bins, with_ends=True, column=1, grid=(g0, g1))
+                flagged_idx = flagged_idx[~np.isnan(self._live.column(1)[flagged_idx])]
+                keep = np.zeros(i1 - i0, dtype=bool)
+                keep[idx - i0] = True
+                keep[flagged_idx - i0] = True
+                idx = np.flatnonzero(keep) + i0
+        else:
+            idx = np.arange(i0, i1)
+        before = i0 - 1 if g0 >= boundary and i0 > 0 and (i0 == i1 or self._live.t[i0] > g0) else None
+        after = i1 if i1 < n else None
+        if before is not None or after is not None:
+            idx = np.concatenate(([before] if before is not None else [], idx, [after] if after is not None else []))
+            idx = idx.astype(np.intp)
+        if len(idx) == 0:
+            return None
+        t, good, flagged, _quality = self._live.take(idx)
+        return t, good, flagged
+
+    def _live_at_or_before(self, t: float) -> Reading | None:
+        if len(self._live) == 0 or t < self.live_start:
+            return None
+        i = int(np.searchsorted(self._live.t, t, side="right")) - 1
+        return self._reading(i) if i >= 0 else None
 
     def _live_after(self, t: float) -> Reading | None:
         """The first live sample after `t` (None when there is none)."""
-        latest = self.latest()
-        if latest is None or latest.t <= t:
-            return None
-        reach = 1.0
-        while True:  # terminates: the latest sample is after t
-            ts, vs = self._values.window(t, t + reach)
-            after = int(np.searchsorted(ts, t, side="right"))
-            if after < len(ts):
-                _, qs = self._quality.window(t, t + reach)
-                return Reading(float(ts[after]), float(vs[after]), float(qs[after]), True)
-            reach *= 16.0
+        i = int(np.searchsorted(self._live.t, t, side="right"))
+        return self._reading(i) if i < len(self._live) else None
 
 
 def column_grid(t0: float, t1: float, n_bins: int) -> tuple[float, int, float]:
