@@ -27,6 +27,7 @@ from hmi.bridge import Bridge
 from hmi.site.trend_config import TrendPenConfig
 from widgets.binding import TagBinding
 from widgets.style import FIELD, TREND_PENS
+from widgets.trend.curve import TrendCurve
 from widgets.trend.series import PenSeries, Reading, hold_last_value
 
 # After the house palette, more muted hues that stay apart from each other and from the magenta of bad data.
@@ -83,9 +84,9 @@ class TrendPen:
         self.is_state = spec.data_type is DataType.BOOL
         self.steps = config.style == "step" or (config.style == "auto" and (self.is_state or spec.writable))
         self.offset = 0.0  # on/off pens: where their band starts on the shared axis
-        self.good_curve = pg.PlotCurveItem(antialias=False, connect="finite", skipFiniteCheck=True)
-        self.flagged_curve = pg.PlotCurveItem(antialias=False, connect="finite", skipFiniteCheck=True)
-        self.hold_curve = pg.PlotCurveItem(antialias=False, skipFiniteCheck=True)  # the last value, up to now
+        self.good_curve = TrendCurve(antialias=False, connect="finite", skipFiniteCheck=True)
+        self.flagged_curve = TrendCurve(antialias=False, connect="finite", skipFiniteCheck=True)
+        self.hold_curve = TrendCurve(antialias=False, skipFiniteCheck=True)  # the last value, up to now
         self._drawn_visible: tuple | None = None
         self._drawn_shape: tuple | None = None
         self._hold_quality: float | None = None
