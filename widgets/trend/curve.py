@@ -8,6 +8,8 @@ so they are computed once there (ext.nan_aware_minmax: finite values only, as py
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 
@@ -28,7 +30,21 @@ class TrendCurve(pg.PlotCurveItem):
 
     def __init__(self, *args, **kwargs) -> None:
         self._data_bounds: tuple[Bounds, Bounds] = ((None, None), (None, None))
+        self._pixel: tuple[float, float] | None = None
         super().__init__(*args, **kwargs)
+
+    def viewTransformChanged(self) -> None:
+        # pyqtgraph drops the bounding rect (data bounds padded by the pen's width in pixels) on every view
+        # change, from inside the paint, which schedules a second full paint of the plot. A pan or a scroll
+        # keeps the pixel size, and so the rect: only a zoom needs it.
+        vectors = self.pixelVectors()
+        pixel = None if vectors[0] is None else (vectors[0].length(), vectors[1].length())
+        if pixel is not None and self._pixel is not None and all(
+            math.isclose(a, b, rel_tol=0.01) for a, b in zip(pixel, self._pixel, strict=True)
+        ):
+            return  # within 1 %: the padding is under a pixel, so a 1 % error is nothing to see
+        self._pixel = pixel
+        super().viewTransformChanged()
 
     def updateData(self, *args, **kwargs) -> None:
         super().updateData(*args, **kwargs)

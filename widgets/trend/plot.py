@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QWidget
 
 from widgets.style import FIELD, TEXT_DIM
+from widgets.trend.curve import TrendCurve
 
 if TYPE_CHECKING:
     from widgets.trend.pens import TrendPen
@@ -79,9 +80,7 @@ class Grid:
         self.view.setMouseEnabled(x=False, y=False)
         self.view.disableAutoRange()
         self.view.setZValue(-1000)
-        self.curve = pg.PlotCurveItem(
-            pen=pg.mkPen(GRID, width=1), antialias=False, connect="pairs", skipFiniteCheck=True
-        )
+        self.curve = TrendCurve(pen=pg.mkPen(GRID, width=1), antialias=False, connect="pairs", skipFiniteCheck=True)
         self.view.addItem(self.curve)
         self._plot = weakref.ref(plot)
         self._drawn: tuple | None = None

@@ -47,6 +47,7 @@ from widgets.trend.toolbar import CustomRangeDialog, TrendToolbar
 
 log = logging.getLogger(__name__)
 
+TABLE_PERIOD_S = 0.25  # the pen table of a live trend is refreshed at most this often
 WIDE_LINE_BUDGET = 12_000  # points over all pens up to which configured widths are kept (see module doc)
 
 
@@ -85,6 +86,7 @@ class TrendWidget(QWidget):
         self._drawn_view: tuple[float, float, int] | None = None
         self._drawn_versions: tuple[int, ...] = ()
         self._setting_range = False
+        self._table_at = 0.0
         self._exports: set[CsvExport] = set()
 
         self.toolbar = TrendToolbar(compact, self)
@@ -396,7 +398,8 @@ class TrendWidget(QWidget):
         self._drawn_view = (t0, t1, n_bins)
         self._drawn_versions = versions
         self._dirty = False
-        self._update_table()
+        if force or not self.is_live or now - self._table_at >= TABLE_PERIOD_S:
+            self._update_table()  # live values change every frame; numbers are read a few times a second
         self._show_loading()
         if not self.is_live:
             self._show_state()
@@ -414,6 +417,10 @@ class TrendWidget(QWidget):
         self._setting_range = True
         try:
             self.plot.time_view.setXRange(t0, t1, padding=0)
+            # pyqtgraph applies a new range lazily, from inside the next paint, and the items it moves then
+            # ask for another paint: every frame of a scrolling trend was painted twice. Apply it now.
+            for view in (self.plot.time_view, self.plot.grid.view, *(axis.view for axis in self.plot.axes)):
+                view.updateMatrix()
         finally:
             self._setting_range = False
 
@@ -433,6 +440,7 @@ class TrendWidget(QWidget):
         self.toolbar.show_state(self.is_live, t0, t1, self._normalised, self._autoscale, self.cursor_time is not None)
 
     def _update_table(self) -> None:
+        self._table_at = time.time()
         cursor = self.cursor_time
         self.table.set_value_title("Now" if cursor is None else f"At {format_time(cursor)}")
         self.table.show_rows(pen_rows(self.plot.axes, self.readings(), cursor is None, self._autoscale))
