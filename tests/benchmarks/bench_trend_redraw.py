@@ -28,7 +28,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from drivers.model import Quality
@@ -140,8 +140,14 @@ def pyqtgraph_history(app: QApplication, walks: list[np.ndarray], t: np.ndarray)
 
 
 def ours_live(app: QApplication, bridge: Bridge) -> dict[str, float]:
-    """10 pens with 10k samples each, scrolling on the widget's own 60 Hz redraw timer while a sample per
-    pen arrives every frame; 3 s of the Qt event loop, frames counted as redraws that moved the view."""
+    """10 pens with 10k samples each, live, a sample per pen arriving at the bridge's delivery rate (20 Hz:
+    the bridge coalesces, no widget gets data more often). Two measurements of 3 s of the Qt event loop:
+
+    - forced: a 60 Hz timer redraws and repaints the whole trend every tick whether or not anything moved
+      by a pixel (the stress case the goal is set for);
+    - own timer: the widget's 60 Hz redraw timer, which draws only when the view moved by half a pixel or
+      a pen has new data (what a live trend costs in use).
+    """
     trend = TrendWidget(bridge, [f"p{i}" for i in range(LIVE_PENS)], span_s=LIVE_POINTS / 10, live=True,
                         capacity=4 * LIVE_POINTS, redraw_hz=60)
     trend.resize(*SIZE)
@@ -162,29 +168,49 @@ def ours_live(app: QApplication, bridge: Bridge) -> dict[str, float]:
             trend.pens[f"p{i}"].series.append(stamp, last[i], GOOD)
 
     frames = [0]
-    trend.view_changed.connect(lambda *_: frames.__setitem__(0, frames[0] + 1))
+
+    def forced_frame() -> None:
+        trend.redraw(force=True)
+        frames[0] += 1
+
     feeder = QTimer()
-    feeder.setInterval(16)
+    feeder.setInterval(round(bridge._interval * 1000))  # the bridge's delivery period
     feeder.timeout.connect(feed)
-    loop = QEventLoop()
+    ticker = QTimer()
+    ticker.setInterval(16)
+    ticker.setTimerType(Qt.TimerType.PreciseTimer)
+    ticker.timeout.connect(forced_frame)
+
+    def run(seconds: float = 3.0) -> tuple[float, float]:
+        loop = QEventLoop()
+        frames[0] = 0
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        QTimer.singleShot(round(seconds * 1000), loop.quit)
+        loop.exec()
+        wall = time.perf_counter() - wall0
+        return frames[0] / wall, (time.process_time() - cpu0) / wall
+
     try:
         paint(app)
         drawn = sum(pen.drawn for pen in trend.pens.values())
         assert drawn > LIVE_PENS * 1000, f"only {drawn} points drawn: the benchmark is not drawing the data"
         feeder.start()
-        frames[0] = 0
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        QTimer.singleShot(3000, loop.quit)
-        loop.exec()
-        wall = time.perf_counter() - wall0
-        cpu = (time.process_time() - cpu0) / wall
+        trend._timer.stop()  # forced: the ticker alone draws
+        ticker.start()
+        forced_fps, forced_cpu = run()
+        ticker.stop()
+        trend.view_changed.connect(lambda *_: frames.__setitem__(0, frames[0] + 1))
+        trend._timer.start()
+        own_fps, own_cpu = run()
     finally:
         feeder.stop()
+        ticker.stop()
         trend.release()
         trend.close()
         trend.deleteLater()
         app.processEvents()
-    return {"fps": frames[0] / wall, "cpu_fraction": cpu}
+    return {"forced_fps": forced_fps, "forced_cpu_fraction": forced_cpu, "own_timer_fps": own_fps,
+            "own_timer_cpu_fraction": own_cpu}
 
 
 def main() -> None:
@@ -207,8 +233,11 @@ def main() -> None:
     for label, goal in (("all", 30), ("10%", 60)):
         ratio = ours[label] / theirs[label]
         print(f"{label:<8}{ours[label]:>13.1f}{theirs[label]:>11.1f}{ratio:>8.1f}   >= {goal} fps")
-    print(f"live: {LIVE_PENS} pens x {LIVE_POINTS:,} samples scrolling on a 60 Hz redraw timer: {live['fps']:.1f} fps "
-          f"using {live['cpu_fraction'] * 100:.0f} % of a core (goal: 60 fps with <= 50 %)")
+    print(f"live: {LIVE_PENS} pens x {LIVE_POINTS:,} samples, data at the bridge's 20 Hz:")
+    print(f"  redrawn every 16 ms: {live['forced_fps']:.1f} fps using {live['forced_cpu_fraction'] * 100:.0f} % of a "
+          f"core (goal: 60 fps with <= 50 %)")
+    print(f"  the widget's own 60 Hz timer (draws what moved): {live['own_timer_fps']:.1f} redraws/s using "
+          f"{live['own_timer_cpu_fraction'] * 100:.0f} % of a core")
     write_result("bench-trend-redraw", {
         "size": SIZE, "history_pens": HISTORY_PENS, "history_points": HISTORY_POINTS,
         "ours_fps": ours, "pyqtgraph_fps": theirs,
