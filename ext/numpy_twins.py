@@ -183,6 +183,16 @@ def nan_aware_minmax(y: np.ndarray) -> tuple[float, float]:
     return float(finite.min()), float(finite.max())
 
 
+def check_batch_times(t: np.ndarray, latest: float | None) -> None:
+    """A batch of times for a live series: finite, non-decreasing, and not before the latest stored one."""
+    if not np.isfinite(t).all():
+        raise ValueError(NONFINITE_T_MESSAGE)
+    if (t[1:] < t[:-1]).any():
+        raise ValueError("t must be non-decreasing within a batch")
+    if latest is not None and t[0] < latest:
+        raise ValueError(f"t must not go back in time: batch starts at {t[0]!r}, latest sample is at {latest!r}")
+
+
 class RingBuffer:
     """Fixed-capacity store for a live (t, y) series; once full, new samples overwrite the oldest.
 
@@ -223,15 +233,7 @@ class RingBuffer:
         m = t_arr.shape[0]
         if m == 0:
             return
-        if not np.isfinite(t_arr).all():
-            raise ValueError(NONFINITE_T_MESSAGE)
-        if (t_arr[1:] < t_arr[:-1]).any():
-            raise ValueError("t must be non-decreasing within a batch")
-        if self._size and t_arr[0] < self._t[self._head - 1]:
-            raise ValueError(
-                f"t must not go back in time: batch starts at {t_arr[0]!r}, latest sample is at "
-                f"{self._t[self._head - 1]!r}"
-            )
+        check_batch_times(t_arr, self._t[self._head - 1] if self._size else None)
 
         cap = self.capacity
         if m >= cap:

@@ -21,7 +21,7 @@ import operator
 import numpy as np
 
 import ext
-from ext.numpy_twins import NONFINITE_T_MESSAGE, check_n_bins, check_series
+from ext.numpy_twins import check_batch_times, check_n_bins, check_series
 from ext.pyramid_twins import MAX_DEPTH, Level
 
 DEFAULT_BLOCK = 16
@@ -110,13 +110,7 @@ class MinMaxPyramid:
         m = t_arr.shape[0]
         if m == 0:
             return
-        if not np.isfinite(t_arr).all():
-            raise ValueError(NONFINITE_T_MESSAGE)
-        if (t_arr[1:] < t_arr[:-1]).any():
-            raise ValueError("t must be non-decreasing within a batch")
-        if self._size and t_arr[0] < self._t[self._size - 1]:
-            raise ValueError(f"t must not go back in time: batch starts at {t_arr[0]!r}, latest sample is at "
-                             f"{self._t[self._size - 1]!r}")
+        check_batch_times(t_arr, self._t[self._size - 1] if self._size else None)
         room = self.capacity - self.evict_unit
         if m > room:  # more than the series holds after an eviction: keep the newest samples of the batch
             self.clear()

@@ -82,18 +82,25 @@ def load_site(folder: str | Path) -> Site:
     return parse_site(text, path)
 
 
-def parse_site(text: str, path: Path) -> Site:
-    file = str(path)
+def read_yaml_mapping(text: str, file: str, expected: str) -> tuple[dict, dict[Loc, int]]:
+    """Parse a YAML document that must be a mapping: (data, line of every key path). SiteError on a syntax
+    error (with its line) or when the document is not a mapping (`expected` says what it should be)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise SiteError([Problem(file, mark.line + 1 if mark else None, "", f"YAML syntax: {exc.problem}")]) from None
-    lines = _line_map(root)
     if not isinstance(data, dict):
-        raise SiteError([Problem(file, 1, "", "the site file must be a mapping with schema_version, name, "
-                                              "connections, tags and screens")])
+        raise SiteError([Problem(file, 1, "", expected)])
+    return data, _line_map(root)
+
+
+def parse_site(text: str, path: Path) -> Site:
+    file = str(path)
+    data, lines = read_yaml_mapping(
+        text, file, "the site file must be a mapping with schema_version, name, connections, tags and screens"
+    )
     try:
         project = SiteProject.model_validate(data)
     except ValidationError as exc:

@@ -21,7 +21,7 @@ import yaml
 from pydantic import AwareDatetime, Field, ValidationError, field_validator, model_validator
 
 from drivers.values import DataType
-from hmi.site.loader import Problem, SiteError, _line_map, _problem, _problem_from_pydantic
+from hmi.site.loader import Problem, SiteError, _problem, _problem_from_pydantic, read_yaml_mapping
 from hmi.site.schema import NAME_PATTERN, Strict, TagSpec
 
 TRENDS_DIR = "trends"
@@ -127,15 +127,7 @@ def load_trend(path: Path, tags: Mapping[str, TagSpec] | None = None) -> TrendCo
 
 def parse_trend(text: str, path: Path, tags: Mapping[str, TagSpec] | None = None) -> TrendConfig:
     file = str(path)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise SiteError([Problem(file, mark.line + 1 if mark else None, "", f"YAML syntax: {exc.problem}")]) from None
-    lines = _line_map(root)
-    if not isinstance(data, dict):
-        raise SiteError([Problem(file, 1, "", "a saved trend must be a mapping with schema_version, name and pens")])
+    data, lines = read_yaml_mapping(text, file, "a saved trend must be a mapping with schema_version, name and pens")
     try:
         config = TrendConfig.model_validate(data)
     except ValidationError as exc:
