@@ -36,9 +36,13 @@ class TrendCurve(pg.PlotCurveItem):
     def viewTransformChanged(self) -> None:
         # pyqtgraph drops the bounding rect (data bounds padded by the pen's width in pixels) on every view
         # change, from inside the paint, which schedules a second full paint of the plot. A pan or a scroll
-        # keeps the pixel size, and so the rect: only a zoom needs it.
-        vectors = self.pixelVectors()
-        pixel = None if vectors[0] is None else (vectors[0].length(), vectors[1].length())
+        # keeps the pixel size, and so the rect: only a zoom needs it. (The pixel size is read off the view
+        # box: pyqtgraph's pixelVectors() per curve cost more than the rect it would save.)
+        view = self.getViewBox()
+        pixel = None
+        if view is not None and view.width() > 0 and view.height() > 0:
+            (x0, x1), (y0, y1) = view.state["viewRange"]
+            pixel = ((x1 - x0) / view.width(), (y1 - y0) / view.height())
         if pixel is not None and self._pixel is not None and all(
             math.isclose(a, b, rel_tol=0.01) for a, b in zip(pixel, self._pixel, strict=True)
         ):

@@ -212,6 +212,8 @@ class TrendPen:
         self.good_curve.setData(t_good, good_line, connect="finite", skipFiniteCheck=True)
         if len(t_flagged) or len(self.flagged_curve.xData if self.flagged_curve.xData is not None else _EMPTY):
             self.flagged_curve.setData(t_flagged, flagged_line, connect="finite", skipFiniteCheck=True)
+        # Mostly nothing is flagged: a hidden item costs the scene nothing at paint time.
+        self.flagged_curve.setVisible(bool(len(flagged_line)) and not np.isnan(flagged_line).all())
         self.drawn = len(t_good) + len(t_flagged)
 
     def _hold(self, until: float, scale: tuple[float, float] | None) -> None:
