@@ -16,8 +16,6 @@ import logging
 import os
 from types import ModuleType
 
-from ext.numpy_twins import RingBuffer
-
 _log = logging.getLogger(__name__)
 
 # kernel name -> (compiled module, NumPy twin module)
@@ -81,4 +79,4 @@ globals().update(_chosen)
 
 from ext.pyramid import MinMaxPyramid  # noqa: E402  (uses the kernels chosen above)
 
-__all__ = ["HAVE_EXT", "KERNELS", "MinMaxPyramid", "RingBuffer", *sorted(KERNELS)]
+__all__ = ["HAVE_EXT", "KERNELS", "MinMaxPyramid", *sorted(KERNELS)]

@@ -1,7 +1,7 @@
 """Pure NumPy versions of the kernels in ``_kernels.pyx``.
 
 These are the reference semantics: the compiled kernels must give the same results (tests/ext compares
-minmax_decimate output bit for bit) and raise the same errors, using the helpers below. They are also what
+the outputs bit for bit) and raise the same errors, using the helpers below. They are also what
 runs when the extension is not built, so they stay vectorised: no Python loop over samples or bins.
 """
 
@@ -74,7 +74,7 @@ def minmax_decimate(t: np.ndarray, y: np.ndarray, n_bins: int,
     The output is always a pair of new float64 arrays holding a subsequence of the input samples; when
     ``len(t) <= 2 * n_bins`` it is simply a copy of the input.
 
-    ``assume_sorted=True`` is a promise that t is finite and non-decreasing, as the ring buffer and the
+    ``assume_sorted=True`` is a promise that t is finite and non-decreasing, as MinMaxPyramid and the
     historian guarantee: the compiled kernel then reads t only at bin edges (a binary search) instead of
     checking every timestamp, which halves the memory it reads. If the promise is broken the output is
     unspecified, though still a subsequence of the input. The NumPy twin checks t regardless.
@@ -191,94 +191,3 @@ def check_batch_times(t: np.ndarray, latest: float | None) -> None:
         raise ValueError("t must be non-decreasing within a batch")
     if latest is not None and t[0] < latest:
         raise ValueError(f"t must not go back in time: batch starts at {t[0]!r}, latest sample is at {latest!r}")
-
-
-class RingBuffer:
-    """Fixed-capacity store for a live (t, y) series; once full, new samples overwrite the oldest.
-
-    Storage is two preallocated float64 arrays and a write index, so ``append`` costs only the copy of the
-    batch, whatever the capacity. Times must be finite and non-decreasing across appends: ``window`` relies
-    on that to binary-search, so ``append`` rejects a batch that breaks it (the buffer is left unchanged)
-    rather than let later windows go silently wrong. A source whose clock steps back must ``clear()`` first.
-
-    Not thread-safe: append and read from the same thread (e.g. marshal driver batches to the GUI thread).
-    """
-
-    __slots__ = ("_head", "_size", "_t", "_y")
-
-    def __init__(self, capacity: int) -> None:
-        capacity = operator.index(capacity)
-        if capacity < 1:
-            raise ValueError(f"capacity must be >= 1, got {capacity}")
-        self._t = np.empty(capacity, dtype=np.float64)
-        self._y = np.empty(capacity, dtype=np.float64)
-        self._head = 0  # where the next sample goes
-        self._size = 0
-
-    @property
-    def capacity(self) -> int:
-        """Maximum number of samples kept."""
-        return self._t.shape[0]
-
-    def __len__(self) -> int:
-        return self._size
-
-    def append(self, t: np.ndarray, y: np.ndarray) -> None:
-        """Append a batch; if it is larger than the capacity only its last ``capacity`` samples are kept.
-
-        Raises ValueError (and appends nothing) if the arrays are not a valid series, if a time is not
-        finite, or if times decrease within the batch or relative to the latest stored sample.
-        """
-        t_arr, y_arr = check_series(t, y)
-        m = t_arr.shape[0]
-        if m == 0:
-            return
-        check_batch_times(t_arr, self._t[self._head - 1] if self._size else None)
-
-        cap = self.capacity
-        if m >= cap:
-            self._t[:] = t_arr[m - cap :]
-            self._y[:] = y_arr[m - cap :]
-            self._head = 0
-            self._size = cap
-            return
-        first = min(m, cap - self._head)  # part that fits before the end of the arrays, then wrap
-        self._t[self._head : self._head + first] = t_arr[:first]
-        self._y[self._head : self._head + first] = y_arr[:first]
-        self._t[: m - first] = t_arr[first:]
-        self._y[: m - first] = y_arr[first:]
-        self._head = (self._head + m) % cap
-        self._size = min(self._size + m, cap)
-
-    def window(self, t_start: float, t_end: float) -> tuple[np.ndarray, np.ndarray]:
-        """Samples with ``t_start <= t <= t_end``, oldest first, as new contiguous arrays."""
-        t_start, t_end = float(t_start), float(t_end)
-        if not t_start <= t_end:  # also NaN bounds, for which searchsorted would mislead
-            return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64)
-        parts_t: list[np.ndarray] = []
-        parts_y: list[np.ndarray] = []
-        for lo, hi in self._segments():
-            seg = self._t[lo:hi]
-            a = int(np.searchsorted(seg, t_start, side="left"))
-            b = int(np.searchsorted(seg, t_end, side="right"))
-            parts_t.append(seg[a:b])
-            parts_y.append(self._y[lo + a : lo + b])
-        return np.concatenate(parts_t), np.concatenate(parts_y)
-
-    def latest(self) -> tuple[float, float] | None:
-        """The newest (t, y), or None when empty."""
-        if self._size == 0:
-            return None
-        return float(self._t[self._head - 1]), float(self._y[self._head - 1])
-
-    def clear(self) -> None:
-        """Drop all samples, keeping the allocated storage."""
-        self._head = 0
-        self._size = 0
-
-    def _segments(self) -> tuple[tuple[int, int], tuple[int, int]]:
-        """The stored samples as two index ranges into the arrays, oldest first (the second may be empty)."""
-        cap = self.capacity
-        start = (self._head - self._size) % cap
-        end = min(start + self._size, cap)
-        return (start, end), (0, self._size - (end - start))

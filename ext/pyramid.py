@@ -1,11 +1,12 @@
 """A live series with a min/max pyramid: a redraw at any zoom costs O(pixels), not O(points).
 
-``MinMaxPyramid`` stores a growing series, like ``RingBuffer`` with the oldest samples evicted once
-``capacity`` is reached: times and ``columns`` value columns, each with cached summary levels (see
-``ext.pyramid_twins`` for the level layout), plus ``payload`` columns stored alongside without levels
-(a quality code, say). ``decimate(t0, t1, n_bins)`` answers exactly what ``minmax_decimate`` (or M4) of the samples in
-[t0, t1] would, but from the levels: per pixel column it reads at most ~2·block samples or blocks per level
-at each end instead of every sample. Appends update the levels incrementally (amortised O(1) per sample).
+``MinMaxPyramid`` is the ring buffer of a live series: a batch append is a copy, a window is a slice, and
+the oldest samples are evicted once ``capacity`` is reached. It holds times, ``columns`` value columns
+each with cached summary levels (see ``ext.pyramid_twins`` for the layout), and ``payload`` columns
+stored alongside without levels (a quality code, say). ``decimate(t0, t1, n_bins)`` answers exactly what
+``minmax_decimate`` (or M4) of the samples in [t0, t1] would, but from the levels: per pixel column it
+reads at most ~2·block samples or blocks per level at each end instead of every sample. Appends update
+the levels incrementally (amortised O(1) per sample).
 
 Eviction drops whole top-level blocks (``evict_unit`` samples at a time), so every level stays aligned to
 the samples and nothing is rebuilt: the series holds between ``capacity - evict_unit`` and ``capacity``

@@ -57,12 +57,18 @@ def decimate_flagged(t: np.ndarray, good: np.ndarray, flagged: np.ndarray,
     """M4 of both series over the same bins, merged back onto one time axis.
 
     Each series keeps its own first, min, max and last per bin (and its first NaN), so a flagged
-    stretch inside a good one survives decimation; at most about 10 points per bin.
+    stretch inside a good one survives decimation; at most about 10 points per bin. Mostly nothing is
+    flagged: then only the good series is reduced, and otherwise the two index sets are merged with a
+    mask (np.union1d sorts: ~0.5 ms per pen per frame in a trend).
     """
     if len(t) <= 4 * n_bins:
         return t, good, flagged
-    idx = np.union1d(ext.m4_indices(t, good, n_bins, assume_sorted=True),
-                     ext.m4_indices(t, flagged, n_bins, assume_sorted=True))
+    idx = ext.m4_indices(t, good, n_bins, assume_sorted=True)
+    if not np.isnan(flagged).all():
+        keep = np.zeros(len(t), dtype=bool)
+        keep[idx] = True
+        keep[ext.m4_indices(t, flagged, n_bins, assume_sorted=True)] = True
+        idx = np.flatnonzero(keep)
     return t[idx], good[idx], flagged[idx]
 
 

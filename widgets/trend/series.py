@@ -31,7 +31,7 @@ import numpy as np
 
 import ext
 from drivers.model import Quality, TagUpdate
-from hmi.storage.history_query import HistorySlice
+from hmi.storage.history_query import HistorySlice, decimate_flagged
 
 # Quality codes in the quality column of a pen (float, as the live series stores float64).
 Q_GOOD = float(Quality.GOOD)
@@ -487,7 +487,7 @@ def _decimate_on_grid(
     inner_t = np.concatenate(([g0], t[lo:hi], [g1]))
     inner_good = np.concatenate((nan, good[lo:hi], nan))
     inner_flagged = np.concatenate((nan, flagged[lo:hi], nan))
-    dt, dg, df = _m4_good_and_flagged(inner_t, inner_good, inner_flagged, bins)
+    dt, dg, df = decimate_flagged(inner_t, inner_good, inner_flagged, bins)
     if lo == 0 and hi == len(t):
         return dt[1:-1], dg[1:-1], df[1:-1]
     return (
@@ -495,20 +495,3 @@ def _decimate_on_grid(
         np.concatenate((good[:lo], dg[1:-1], good[hi:])),
         np.concatenate((flagged[:lo], df[1:-1], flagged[hi:])),
     )
-
-
-def _m4_good_and_flagged(
-    t: np.ndarray, good: np.ndarray, flagged: np.ndarray, n_bins: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """M4 of both series over the same bins, merged onto one time axis (as the history reader does).
-
-    Most of the time nothing is flagged: then the flagged series is not reduced at all, and when it is
-    the two index sets are merged with a mask (np.union1d sorted them: ~0.5 ms per pen per frame).
-    """
-    idx = ext.m4_indices(t, good, n_bins, assume_sorted=True)
-    if not np.isnan(flagged).all():
-        keep = np.zeros(len(t), dtype=bool)
-        keep[idx] = True
-        keep[ext.m4_indices(t, flagged, n_bins, assume_sorted=True)] = True
-        idx = np.flatnonzero(keep)
-    return t[idx], good[idx], flagged[idx]
