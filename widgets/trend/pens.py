@@ -27,7 +27,7 @@ from hmi.bridge import Bridge
 from hmi.site.trend_config import TrendPenConfig
 from widgets.binding import TagBinding
 from widgets.style import FIELD, TREND_PENS
-from widgets.trend.curve import TrendCurve
+from widgets.trend.layer import Polyline
 from widgets.trend.series import PenSeries, Reading, hold_last_value
 
 # After the house palette, more muted hues that stay apart from each other and from the magenta of bad data.
@@ -84,9 +84,9 @@ class TrendPen:
         self.is_state = spec.data_type is DataType.BOOL
         self.steps = config.style == "step" or (config.style == "auto" and (self.is_state or spec.writable))
         self.offset = 0.0  # on/off pens: where their band starts on the shared axis
-        self.good_curve = TrendCurve(antialias=False, connect="finite", skipFiniteCheck=True)
-        self.flagged_curve = TrendCurve(antialias=False, connect="finite", skipFiniteCheck=True)
-        self.hold_curve = TrendCurve(antialias=False, skipFiniteCheck=True)  # the last value, up to now
+        self.good_curve = Polyline()
+        self.flagged_curve = Polyline()
+        self.hold_curve = Polyline()  # the last value, up to now
         self._drawn_visible: tuple | None = None
         self._drawn_shape: tuple | None = None
         self._hold_quality: float | None = None
@@ -152,8 +152,8 @@ class TrendPen:
         self.set_width(self.config.width)
 
     @property
-    def curves(self) -> tuple[pg.PlotCurveItem, ...]:
-        """Every item the pen draws with, bottom first."""
+    def curves(self) -> tuple[Polyline, ...]:
+        """Every line the pen draws with, bottom first."""
         return self.flagged_curve, self.good_curve, self.hold_curve
 
     def set_width(self, width: float) -> None:
@@ -209,11 +209,9 @@ class TrendPen:
             t_good = t_flagged = t
         t_good, good_line = without_repeated_gaps(t_good, good_line)
         t_flagged, flagged_line = without_repeated_gaps(t_flagged, flagged_line)
-        self.good_curve.setData(t_good, good_line, connect="finite", skipFiniteCheck=True)
-        if len(t_flagged) or len(self.flagged_curve.xData if self.flagged_curve.xData is not None else _EMPTY):
-            self.flagged_curve.setData(t_flagged, flagged_line, connect="finite", skipFiniteCheck=True)
-        # Mostly nothing is flagged: a hidden item costs the scene nothing at paint time.
-        self.flagged_curve.setVisible(bool(len(flagged_line)) and not np.isnan(flagged_line).all())
+        self.good_curve.setData(t_good, good_line)
+        if len(t_flagged) or len(self.flagged_curve.x):
+            self.flagged_curve.setData(t_flagged, flagged_line)
         self.drawn = len(t_good) + len(t_flagged)
 
     def _hold(self, until: float, scale: tuple[float, float] | None) -> None:
@@ -232,7 +230,7 @@ class TrendPen:
         if latest.quality != self._hold_quality:
             self._hold_quality = latest.quality
             self.hold_curve.setPen(self._good_pen if latest.quality == 0.0 else self._flagged_pen)
-        self.hold_curve.setData(t, self._mapped(y, scale), skipFiniteCheck=True)
+        self.hold_curve.setData(t, self._mapped(y, scale))
         if not self.hold_curve.isVisible():
             self.hold_curve.show()
 

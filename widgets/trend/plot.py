@@ -18,7 +18,8 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QWidget
 
 from widgets.style import FIELD, TEXT_DIM
-from widgets.trend.curve import TrendCurve
+from widgets.trend.layer import CurveLayer, Polyline
+from widgets.trend.time_axis import TimeAxis
 
 if TYPE_CHECKING:
     from widgets.trend.pens import TrendPen
@@ -71,7 +72,7 @@ class Grid:
     """Grid lines at the major ticks of the time axis and of the first value axis, under every curve.
 
     pyqtgraph's own grid draws every tick level with translucent lines; that cost about 8 ms per frame
-    here, as much as all the curves of a 10-pen trend. These are a few opaque segments of one curve, in a
+    here, as much as all the curves of a 10-pen trend. These are a few opaque segments of one line, in a
     view of their own under the value views (X-linked to time, Y-linked to the first value axis).
     """
 
@@ -80,8 +81,10 @@ class Grid:
         self.view.setMouseEnabled(x=False, y=False)
         self.view.disableAutoRange()
         self.view.setZValue(-1000)
-        self.curve = TrendCurve(pen=pg.mkPen(GRID, width=1), antialias=False, connect="pairs", skipFiniteCheck=True)
-        self.view.addItem(self.curve)
+        self.lines = Polyline(pg.mkPen(GRID, width=1))  # segments: pairs of points, a NaN between pairs
+        self.layer = CurveLayer()
+        self.layer.set_lines([self.lines])
+        self.view.addItem(self.layer)
         self._plot = weakref.ref(plot)
         self._drawn: tuple | None = None
 
@@ -102,14 +105,15 @@ class Grid:
         self._drawn = key
         xs = _major_ticks(plot.time_axis, t0, t1, width)
         ys = _major_ticks(axis, low, high, height) if axis is not None else []
-        x = np.empty(2 * (len(xs) + len(ys)))
-        y = np.empty_like(x)
-        n = 2 * len(xs)
-        x[:n] = np.repeat(xs, 2)
-        y[:n:2], y[1:n:2] = low, high
-        x[n::2], x[n + 1 :: 2] = t0, t1
-        y[n:] = np.repeat(ys, 2)
-        self.curve.setData(x, y, connect="pairs", skipFiniteCheck=True)
+        # Each line is (start, end, NaN): the NaN breaks the polyline between lines.
+        x = np.empty(3 * (len(xs) + len(ys)))
+        y = np.full_like(x, np.nan)
+        n = 3 * len(xs)
+        x[:n] = np.repeat(xs, 3)
+        y[:n:3], y[1:n:3] = low, high
+        x[n::3], x[n + 1 :: 3], x[n + 2 :: 3] = t0, t1, t1
+        y[n::3] = y[n + 1 :: 3] = ys
+        self.lines.setData(x, y)
 
 
 def _major_ticks(axis: pg.AxisItem, low: float, high: float, size: float) -> list[float]:
@@ -141,6 +145,8 @@ class ValueAxis:
         self.view = pg.ViewBox(enableMenu=False, defaultPadding=0.0)
         self.view.setMouseEnabled(x=False, y=True)
         self.view.disableAutoRange()  # ranges are set explicitly: no bounds computed over the data per setData
+        self.layer = CurveLayer()  # the lines of its pens (set by TrendWidget)
+        self.view.addItem(self.layer)
         self.axis = pg.AxisItem(side)
         self.axis.linkToView(self.view)
         pen_color = color or TEXT_DIM
@@ -198,7 +204,7 @@ class PlotArea(pg.GraphicsLayoutWidget):
         self.ci.setSpacing(0)
         self.time_view = TimeViewBox()
         self.time_view.setZValue(10)  # above the value views: it takes the mouse; it draws only the cursor
-        self.time_axis = pg.DateAxisItem("bottom")
+        self.time_axis = TimeAxis("bottom")
         self.time_axis.linkToView(self.time_view)
         self.time_axis.setPen(pg.mkPen(TEXT_DIM))
         self.time_axis.setTextPen(pg.mkPen(TEXT_DIM))

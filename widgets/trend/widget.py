@@ -47,7 +47,7 @@ from widgets.trend.toolbar import CustomRangeDialog, TrendToolbar
 
 log = logging.getLogger(__name__)
 
-TABLE_PERIOD_S = 0.25  # the pen table of a live trend is refreshed at most this often
+TABLE_PERIOD_S = 0.25  # the pen table is refreshed at most this often while the plot is redrawn
 WIDE_LINE_BUDGET = 12_000  # points over all pens up to which configured widths are kept (see module doc)
 
 
@@ -88,6 +88,9 @@ class TrendWidget(QWidget):
         self._setting_range = False
         self._table_at = 0.0
         self._exports: set[CsvExport] = set()
+        self._table_timer = QTimer(self)  # the pen table's catch-up after redraws it skipped (_refresh_table)
+        self._table_timer.setSingleShot(True)
+        self._table_timer.timeout.connect(self._update_table)
 
         self.toolbar = TrendToolbar(compact, self)
         self.body = QWidget(self)  # what a PNG export shows: the plot and its legend
@@ -176,10 +179,6 @@ class TrendWidget(QWidget):
 
     def remove_pen(self, tag: str) -> None:
         pen = self.pens.pop(tag)
-        for curve in pen.curves:
-            view = curve.getViewBox()
-            if view is not None:
-                view.removeItem(curve)
         pen.release()
         self._rebuild_axes()
 
@@ -201,14 +200,8 @@ class TrendWidget(QWidget):
         axes = group_axes(list(self.pens.values()), self._normalised, self._autoscale)
         for pen in self.pens.values():
             pen.forget_drawing()
-            for curve in pen.curves:
-                view = curve.getViewBox()
-                if view is not None:
-                    view.removeItem(curve)
         for axis in axes:
-            for pen in axis.pens:
-                for curve in pen.curves:
-                    axis.view.addItem(curve)
+            axis.layer.set_lines([line for pen in axis.pens for line in pen.curves])
         self.plot.set_axes(axes)
         self._update_table()
         self._dirty = True
@@ -349,6 +342,7 @@ class TrendWidget(QWidget):
     def export_png(self, path: Path | str) -> bool:
         """Save the plot and the pen table as a PNG."""
         self.redraw(force=True)
+        self._update_table()
         return export_png(self.body, Path(path))
 
     # -- drawing -----------------------------------------------------------------------------------------
@@ -398,8 +392,7 @@ class TrendWidget(QWidget):
         self._drawn_view = (t0, t1, n_bins)
         self._drawn_versions = versions
         self._dirty = False
-        if force or not self.is_live or now - self._table_at >= TABLE_PERIOD_S:
-            self._update_table()  # live values change every frame; numbers are read a few times a second
+        self._refresh_table(now)
         self._show_loading()
         if not self.is_live:
             self._show_state()
@@ -439,7 +432,17 @@ class TrendWidget(QWidget):
         t0, t1 = self.view_range()
         self.toolbar.show_state(self.is_live, t0, t1, self._normalised, self._autoscale, self.cursor_time is not None)
 
+    def _refresh_table(self, now: float) -> None:
+        """The table after a redraw, at most every TABLE_PERIOD_S: a scroll or a pan redraws 60 times a second,
+        numbers are read a few times a second. The last change is always shown (a timer catches up)."""
+        wait = self._table_at + TABLE_PERIOD_S - now
+        if wait <= 0:
+            self._update_table()
+        elif not self._table_timer.isActive():
+            self._table_timer.start(max(1, math.ceil(wait * 1000)))
+
     def _update_table(self) -> None:
+        self._table_timer.stop()
         self._table_at = time.time()
         cursor = self.cursor_time
         self.table.set_value_title("Now" if cursor is None else f"At {format_time(cursor)}")
@@ -457,6 +460,7 @@ class TrendWidget(QWidget):
     def hideEvent(self, event) -> None:
         self._timer.stop()
         self._soon.stop()
+        self._table_timer.stop()
         super().hideEvent(event)
 
     def release(self) -> None:
@@ -464,6 +468,7 @@ class TrendWidget(QWidget):
         self._released = True
         self._timer.stop()
         self._soon.stop()
+        self._table_timer.stop()
         self.history.close()
         self._readings.close()
         for pen in self.pens.values():
