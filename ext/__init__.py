@@ -32,6 +32,8 @@ KERNELS: dict[str, tuple[str, str]] = {
     "nan_aware_minmax": ("ext._kernels", "ext.numpy_twins"),
     "sdt_compress": ("ext._compression", "ext.compression_twins"),
     "deadband_filter": ("ext._compression", "ext.compression_twins"),
+    "sdt_stream": ("ext._compression", "ext.compression_twins"),
+    "deadband_stream": ("ext._compression", "ext.compression_twins"),
     "ewma": ("ext._filters", "ext.filter_twins"),
     "rolling_mean": ("ext._filters", "ext.filter_twins"),
     "rolling_std": ("ext._filters", "ext.filter_twins"),
@@ -77,6 +79,8 @@ def _select() -> tuple[dict[str, object], bool]:
 _chosen, HAVE_EXT = _select()
 globals().update(_chosen)
 
+# the stream states, for annotations (both implementations use them; not in __all__, which lists kernels)
+from ext.compression_twins import DeadbandState, SdtState  # noqa: E402, F401
 from ext.pyramid import MinMaxPyramid  # noqa: E402  (uses the kernels chosen above)
 
 __all__ = ["HAVE_EXT", "KERNELS", "MinMaxPyramid", *sorted(KERNELS)]

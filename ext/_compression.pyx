@@ -1,140 +1,297 @@
 # cython: language_level=3, annotation_typing=False
-"""Compiled history compression: swinging door and deadband, one pass without the GIL.
+"""Compiled history compression: swinging door and deadband, batch and stream, one pass.
 
-Same rules, argument checks and error messages as ``ext.compression_twins`` (the reference); the tests in
-tests/ext hold the two to identical output.
+Same rules, argument checks, error messages and state objects as ``ext.compression_twins`` (the reference;
+the states are its dataclasses). Each loop does the twin's floating-point operations in the twin's order,
+and the batch and stream kernels share it, as in the twin; the tests in tests/ext hold the two to identical
+output and states.
 """
 
 import numpy as np
 
-from libc.math cimport INFINITY, fabs, isfinite, isnan
+from libc.math cimport INFINITY, NAN, fabs, isfinite, isnan
+from libc.stdlib cimport free, malloc
 
-from ext.compression_twins import DECREASING_T_MESSAGE, check_compression
+from ext.compression_twins import (
+    DECREASING_T_MESSAGE,
+    DeadbandState,
+    SdtState,
+    check_compression,
+    check_state,
+)
 from ext.numpy_twins import NONFINITE_T_MESSAGE
 
-cdef enum:  # time errors, as negative results
-    T_NOT_FINITE = -2
-    T_DECREASING = -3
+cdef extern from *:
+    """
+    /* Python's min(a, b) and max(a, b) on doubles: b if it is strictly below (above) a, else a, so a NaN b
+     * leaves a alone. MINSD/MAXSD are exactly that; written as a branch, gcc kept one of the two SDT door
+     * updates as a jump that the door's random walk mispredicts (265 instead of 450 M points/s). */
+    #if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+    #include <emmintrin.h>
+    static inline double lw_min(double a, double b) { return _mm_cvtsd_f64(_mm_min_sd(_mm_set_sd(b), _mm_set_sd(a))); }
+    static inline double lw_max(double a, double b) { return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(b), _mm_set_sd(a))); }
+    #else
+    static inline double lw_min(double a, double b) { return b < a ? b : a; }
+    static inline double lw_max(double a, double b) { return b > a ? b : a; }
+    #endif
+    """
+    double lw_min(double a, double b) noexcept nogil
+    double lw_max(double a, double b) noexcept nogil
+
+cdef enum:
+    BAD_TIME = -1  # a loop's result when a time is not finite or goes back: the caller says which
+    STACK_KEEP = 128  # stream batches up to this size keep their indices on the stack (no malloc)
+    # A stream batch releases the GIL only from this size on: a historian makes ~10,000 calls of ~10 points
+    # a second, and each release could wait for another thread's switch interval to get the GIL back.
+    NOGIL_FROM = 4096
 
 
-# -- history compression (twins: ext.compression_twins; same rules, identical output) ----------------
+cdef void _raise_time_error(const double[::1] t) except *:
+    """The twin's order: any non-finite time first, else a decrease (within the batch or from the last)."""
+    cdef Py_ssize_t i
+    for i in range(t.shape[0]):
+        if not isfinite(t[i]):
+            raise ValueError(NONFINITE_T_MESSAGE)
+    raise ValueError(DECREASING_T_MESSAGE)
+
+
+cdef tuple _points(const double[::1] t, const double[::1] y, const Py_ssize_t* keep, Py_ssize_t count,
+                   double held_t, double held_y):
+    """The kept points as (times, values); index -1 is the last point of the batch before."""
+    out_t = np.empty(count)
+    out_y = np.empty(count)
+    cdef double[::1] ot = out_t
+    cdef double[::1] oy = out_y
+    cdef Py_ssize_t j, k
+    for j in range(count):
+        k = keep[j]
+        if k < 0:
+            ot[j] = held_t
+            oy[j] = held_y
+        else:
+            ot[j] = t[k]
+            oy[j] = y[k]
+    return out_t, out_y
+
+
+# -- swinging door ----------------------------------------------------------------------------------
+
+cdef struct Sdt:  # an SdtState, unpacked
+    double last_t, last_y, pivot_t, pivot_y, upper, lower
+    bint last_archived
+
+
+cdef inline Sdt _sdt_start(double last_t, double last_y) noexcept nogil:
+    """SdtState(last_t, last_y): no stream open."""
+    cdef Sdt s
+    s.last_t = last_t
+    s.last_y = last_y
+    s.last_archived = True
+    s.pivot_t = NAN
+    s.pivot_y = NAN
+    s.upper = -INFINITY
+    s.lower = INFINITY
+    return s
+
+
+cdef Py_ssize_t _sdt(const double[::1] t, const double[::1] y, double dev, double max_dt, Sdt* s, bint final,
+                     Py_ssize_t* keep) noexcept nogil:
+    """The twin's ``_sdt``: fills ``keep`` (room for n + 1), updates ``s``; the count, or BAD_TIME."""
+    cdef Py_ssize_t n = t.shape[0]
+    cdef Py_ssize_t count = 0
+    cdef Py_ssize_t i
+    cdef double last_t = s.last_t, last_y = s.last_y, pivot_t = s.pivot_t, pivot_y = s.pivot_y
+    cdef double upper = s.upper, lower = s.lower
+    cdef bint archived = s.last_archived, prev_archived
+    cdef double ti, yi, prev_t, prev_y, dt, inv, slope
+    for i in range(n):
+        ti = t[i]
+        yi = y[i]
+        if not (ti >= last_t) or not isfinite(ti):  # checked in the loop: a separate pass cost more
+            return BAD_TIME
+        prev_t = last_t
+        prev_y = last_y
+        prev_archived = archived
+        last_t = ti
+        last_y = yi
+        archived = True
+        if not isfinite(yi) or not isfinite(pivot_y):
+            if not prev_archived:
+                keep[count] = i - 1
+                count += 1
+            keep[count] = i
+            count += 1
+            pivot_t = ti
+            pivot_y = yi
+            upper = -INFINITY
+            lower = INFINITY
+            continue
+        dt = ti - pivot_t
+        if dt > max_dt and not prev_archived:
+            keep[count] = i - 1
+            count += 1
+            pivot_t = prev_t
+            pivot_y = prev_y
+            upper = -INFINITY
+            lower = INFINITY
+            prev_archived = True
+            dt = ti - pivot_t
+        if dt <= 0.0:
+            keep[count] = i
+            count += 1
+            pivot_t = ti
+            pivot_y = yi
+            upper = -INFINITY
+            lower = INFINITY
+            continue
+        inv = 1.0 / dt
+        slope = (yi - pivot_y) * inv
+        if not (upper <= slope and slope <= lower):
+            if not prev_archived:
+                keep[count] = i - 1
+                count += 1
+                pivot_t = prev_t
+                pivot_y = prev_y
+                dt = ti - pivot_t
+                if dt <= 0.0:
+                    keep[count] = i
+                    count += 1
+                    pivot_t = ti
+                    pivot_y = yi
+                    upper = -INFINITY
+                    lower = INFINITY
+                    continue
+                inv = 1.0 / dt
+            upper = -INFINITY
+            lower = INFINITY
+        upper = lw_max(upper, (yi - pivot_y - dev) * inv)
+        lower = lw_min(lower, (yi - pivot_y + dev) * inv)
+        archived = False
+    if final:
+        if not archived:
+            keep[count] = n - 1
+            count += 1
+        s[0] = _sdt_start(last_t, last_y)
+        return count
+    s.last_t, s.last_y, s.last_archived = last_t, last_y, archived
+    s.pivot_t, s.pivot_y, s.upper, s.lower = pivot_t, pivot_y, upper, lower
+    return count
+
 
 def sdt_compress(t, y, deviation, max_interval=float("inf")):
     """Swinging-door compression: indices of the points to keep. See ``ext.compression_twins``."""
     t_arr, y_arr = check_compression(t, y, deviation, max_interval)
     cdef const double[::1] tv = np.ascontiguousarray(t_arr)
     cdef const double[::1] yv = np.ascontiguousarray(y_arr)
-    cdef Py_ssize_t n = tv.shape[0]
-    cdef int time_error
-    if n <= 2:
-        with nogil:
-            time_error = _check_times(tv)
-        _raise_time_error(time_error)
-        return np.arange(n, dtype=np.intp)
-    keep = np.empty(n, dtype=np.intp)
+    keep = np.empty(tv.shape[0] + 1, dtype=np.intp)  # + 1: room for the stream's held point, never used here
     cdef Py_ssize_t[::1] kv = keep
     cdef double dev = deviation
     cdef double max_dt = max_interval
+    cdef Sdt s = _sdt_start(-INFINITY, NAN)
     cdef Py_ssize_t count
     with nogil:
-        count = _sdt(tv, yv, dev, max_dt, kv)
-    if count < 0:  # the loop stops at the first bad time; report it as the twin would
-        with nogil:
-            time_error = _check_times(tv)
-        _raise_time_error(time_error)
+        count = _sdt(tv, yv, dev, max_dt, &s, True, &kv[0])
+    if count == BAD_TIME:
+        _raise_time_error(tv)
     return keep[:count].copy()
 
 
-cdef int _check_times(const double[::1] t) noexcept nogil:
-    """The twin's order: any non-finite time first, then any decrease."""
-    cdef Py_ssize_t i
-    for i in range(t.shape[0]):
-        if not isfinite(t[i]):
-            return T_NOT_FINITE
-    for i in range(1, t.shape[0]):
-        if t[i] < t[i - 1]:
-            return T_DECREASING
-    return 0
+def sdt_stream(t, y, deviation, max_interval=float("inf"), state=None, bint final=False):
+    """Swinging door on a stream: ``(times, values, state)`` of the points archived by this batch.
+    See ``ext.compression_twins``."""
+    t_arr, y_arr = check_compression(t, y, deviation, max_interval)
+    cdef Sdt s
+    if state is None:
+        s = _sdt_start(-INFINITY, NAN)
+    else:
+        if type(state) is not SdtState:
+            check_state(state, SdtState, "sdt_stream")  # raises, unless a subclass
+        s.last_t, s.last_y, s.last_archived = state.last_t, state.last_y, state.last_archived
+        s.pivot_t, s.pivot_y, s.upper, s.lower = state.pivot_t, state.pivot_y, state.upper, state.lower
+    cdef const double[::1] tv = np.ascontiguousarray(t_arr)
+    cdef const double[::1] yv = np.ascontiguousarray(y_arr)
+    cdef double dev = deviation
+    cdef double max_dt = max_interval
+    cdef double held_t = s.last_t, held_y = s.last_y
+    cdef Py_ssize_t n = tv.shape[0]
+    cdef Py_ssize_t count
+    cdef Py_ssize_t on_stack[STACK_KEEP]
+    cdef Py_ssize_t* keep = on_stack
+    if n >= STACK_KEEP:
+        keep = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
+        if keep == NULL:
+            raise MemoryError()
+    try:
+        if n >= NOGIL_FROM:
+            with nogil:
+                count = _sdt(tv, yv, dev, max_dt, &s, final, keep)
+        else:
+            count = _sdt(tv, yv, dev, max_dt, &s, final, keep)
+        if count == BAD_TIME:
+            _raise_time_error(tv)
+        out_t, out_y = _points(tv, yv, keep, count, held_t, held_y)
+    finally:
+        if keep != on_stack:
+            free(keep)
+    return out_t, out_y, SdtState(s.last_t, s.last_y, s.last_archived, s.pivot_t, s.pivot_y, s.upper, s.lower)
 
 
-def _raise_time_error(int code):
-    if code == T_NOT_FINITE:
-        raise ValueError(NONFINITE_T_MESSAGE)
-    if code == T_DECREASING:
-        raise ValueError(DECREASING_T_MESSAGE)
+# -- deadband ---------------------------------------------------------------------------------------
+
+cdef struct Deadband:  # a DeadbandState, unpacked
+    double last_t, last_y, kept_t, kept_y
+    bint last_archived
 
 
-cdef Py_ssize_t _sdt(const double[::1] t, const double[::1] y, double dev, double max_dt,
-                     Py_ssize_t[::1] keep) noexcept nogil:
+cdef inline Deadband _deadband_start(double last_t, double last_y) noexcept nogil:
+    """DeadbandState(last_t, last_y): no stream open."""
+    cdef Deadband s
+    s.last_t = last_t
+    s.last_y = last_y
+    s.last_archived = True
+    s.kept_t = -INFINITY
+    s.kept_y = NAN
+    return s
+
+
+cdef Py_ssize_t _deadband(const double[::1] t, const double[::1] y, double band, double max_dt, Deadband* s,
+                          bint gap_edges, bint final, Py_ssize_t* keep) noexcept nogil:
+    """The twin's ``_deadband``: fills ``keep`` (room for n + 1), updates ``s``; the count, or BAD_TIME."""
     cdef Py_ssize_t n = t.shape[0]
-    cdef Py_ssize_t count = 1
-    cdef Py_ssize_t pivot = 0
-    cdef Py_ssize_t i, prev
-    cdef double upper = -INFINITY
-    cdef double lower = INFINITY
-    cdef double ti, yi, dt, slope, bound, inv
-    if not isfinite(t[0]):
-        return T_NOT_FINITE
-    keep[0] = 0
-    for i in range(1, n):
+    cdef Py_ssize_t count = 0
+    cdef Py_ssize_t i
+    cdef double last_t = s.last_t, last_y = s.last_y, kept_t = s.kept_t, kept_y = s.kept_y
+    cdef bint archived = s.last_archived
+    cdef double ti, yi
+    cdef bint finite, same
+    for i in range(n):
         ti = t[i]
         yi = y[i]
-        prev = i - 1
-        if not (ti >= t[prev]):  # also false for NaN: checked in the loop, a separate pass cost more
-            return T_NOT_FINITE if not isfinite(ti) else T_DECREASING
-        if ti == INFINITY:
-            return T_NOT_FINITE
-        if not isfinite(yi) or not isfinite(y[pivot]):
-            if prev != keep[count - 1]:
-                keep[count] = prev
+        if not (ti >= last_t) or not isfinite(ti):
+            return BAD_TIME
+        finite = isfinite(yi)
+        same = (isnan(yi) and isnan(kept_y)) or yi == kept_y
+        if (finite != isfinite(kept_y) or (not finite and not same) or (finite and fabs(yi - kept_y) > band)
+                or ti - kept_t >= max_dt):
+            if gap_edges and not finite and not archived and isfinite(last_y):
+                keep[count] = i - 1
                 count += 1
             keep[count] = i
             count += 1
-            pivot = i
-            upper = -INFINITY
-            lower = INFINITY
-            continue
-        dt = ti - t[pivot]
-        if dt > max_dt and prev != pivot:
-            keep[count] = prev
+            kept_t = ti
+            kept_y = yi
+            archived = True
+        else:
+            archived = False
+        last_t = ti
+        last_y = yi
+    if final:
+        if not archived:
+            keep[count] = n - 1
             count += 1
-            pivot = prev
-            upper = -INFINITY
-            lower = INFINITY
-            dt = ti - t[pivot]
-        if dt <= 0.0:
-            keep[count] = i
-            count += 1
-            pivot = i
-            upper = -INFINITY
-            lower = INFINITY
-            continue
-        inv = 1.0 / dt
-        slope = (yi - y[pivot]) * inv
-        if not (upper <= slope and slope <= lower):
-            keep[count] = prev
-            count += 1
-            pivot = prev
-            dt = ti - t[pivot]
-            if dt <= 0.0:
-                keep[count] = i
-                count += 1
-                pivot = i
-                upper = -INFINITY
-                lower = INFINITY
-                continue
-            upper = -INFINITY
-            lower = INFINITY
-            inv = 1.0 / dt
-        bound = (yi - y[pivot] - dev) * inv
-        if bound > upper:
-            upper = bound
-        bound = (yi - y[pivot] + dev) * inv
-        if bound < lower:
-            lower = bound
-    if keep[count - 1] != n - 1:
-        keep[count] = n - 1
-        count += 1
+        s[0] = _deadband_start(last_t, last_y)
+        return count
+    s.last_t, s.last_y, s.last_archived, s.kept_t, s.kept_y = last_t, last_y, archived, kept_t, kept_y
     return count
 
 
@@ -143,34 +300,54 @@ def deadband_filter(t, y, deadband, max_interval=float("inf")):
     t_arr, y_arr = check_compression(t, y, deadband, max_interval, "deadband")
     cdef const double[::1] tv = np.ascontiguousarray(t_arr)
     cdef const double[::1] yv = np.ascontiguousarray(y_arr)
-    cdef Py_ssize_t n = tv.shape[0]
-    cdef int time_error
-    with nogil:
-        time_error = _check_times(tv)
-    _raise_time_error(time_error)
-    if n == 0:
-        return np.arange(0, dtype=np.intp)
-    keep = np.empty(n, dtype=np.intp)
+    keep = np.empty(tv.shape[0] + 1, dtype=np.intp)
     cdef Py_ssize_t[::1] kv = keep
     cdef double band = deadband
     cdef double max_dt = max_interval
-    cdef Py_ssize_t count = 1
-    cdef Py_ssize_t i
-    cdef double last_t = tv[0]
-    cdef double last_y = yv[0]
-    cdef double yi
-    cdef bint finite, last_finite, same
-    kv[0] = 0
+    cdef Deadband s = _deadband_start(-INFINITY, NAN)
+    cdef Py_ssize_t count
     with nogil:
-        for i in range(1, n):
-            yi = yv[i]
-            finite = isfinite(yi)
-            last_finite = isfinite(last_y)
-            same = (isnan(yi) and isnan(last_y)) or yi == last_y
-            if (finite != last_finite or (not finite and not same) or (finite and fabs(yi - last_y) > band)
-                    or tv[i] - last_t >= max_dt):
-                kv[count] = i
-                count += 1
-                last_t = tv[i]
-                last_y = yi
+        count = _deadband(tv, yv, band, max_dt, &s, False, False, &kv[0])
+    if count == BAD_TIME:
+        _raise_time_error(tv)
     return keep[:count].copy()
+
+
+def deadband_stream(t, y, deadband, max_interval=float("inf"), state=None, bint final=False):
+    """Deadband filter on a stream: ``(times, values, state)`` of the points kept by this batch, and the
+    last value before a gap. See ``ext.compression_twins``."""
+    t_arr, y_arr = check_compression(t, y, deadband, max_interval, "deadband")
+    cdef Deadband s
+    if state is None:
+        s = _deadband_start(-INFINITY, NAN)
+    else:
+        if type(state) is not DeadbandState:
+            check_state(state, DeadbandState, "deadband_stream")  # raises, unless a subclass
+        s.last_t, s.last_y, s.last_archived = state.last_t, state.last_y, state.last_archived
+        s.kept_t, s.kept_y = state.kept_t, state.kept_y
+    cdef const double[::1] tv = np.ascontiguousarray(t_arr)
+    cdef const double[::1] yv = np.ascontiguousarray(y_arr)
+    cdef double band = deadband
+    cdef double max_dt = max_interval
+    cdef double held_t = s.last_t, held_y = s.last_y
+    cdef Py_ssize_t n = tv.shape[0]
+    cdef Py_ssize_t count
+    cdef Py_ssize_t on_stack[STACK_KEEP]
+    cdef Py_ssize_t* keep = on_stack
+    if n >= STACK_KEEP:
+        keep = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
+        if keep == NULL:
+            raise MemoryError()
+    try:
+        if n >= NOGIL_FROM:
+            with nogil:
+                count = _deadband(tv, yv, band, max_dt, &s, True, final, keep)
+        else:
+            count = _deadband(tv, yv, band, max_dt, &s, True, final, keep)
+        if count == BAD_TIME:
+            _raise_time_error(tv)
+        out_t, out_y = _points(tv, yv, keep, count, held_t, held_y)
+    finally:
+        if keep != on_stack:
+            free(keep)
+    return out_t, out_y, DeadbandState(s.last_t, s.last_y, s.last_archived, s.kept_t, s.kept_y)
