@@ -10,6 +10,8 @@ import pytest
 
 from tests.support import running_timers
 
+pytest_plugins = ["tests.postgres"]  # the postgres_url fixture
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 

@@ -34,6 +34,15 @@ def default_data_dir(site: Site) -> Path:
     return Path(platformdirs.user_data_dir("linewise", "Linewise")) / _safe(site.project.name)
 
 
+def history_target(database: str | None, data_dir: Path) -> Path | str:
+    """The historian's database: a URL as it is, a path relative to the data directory."""
+    if database is None:
+        return data_dir / HISTORY_FILE
+    if "://" in database:
+        return database
+    return data_dir / Path(database).expanduser()
+
+
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "site"
 
@@ -43,8 +52,10 @@ class Runtime:
         self.site = site
         self.data_dir = data_dir or default_data_dir(site)
         self.registry = TagRegistry(site)
-        self.historian = Historian(self.data_dir / HISTORY_FILE)
-        self.history = HistoryReader(self.data_dir / HISTORY_FILE)
+        config = site.project.historian
+        self.historian = Historian(history_target(config.database, self.data_dir),
+                                   flush_interval_s=config.flush_interval_s, backlog_rows=config.backlog_rows)
+        self.history = HistoryReader(self.historian.path)
         self.io = IoThread()
         self.drivers: dict[str, Driver] = {}
         self.states: dict[str, tuple[ConnectionState, str]] = {
@@ -170,7 +181,7 @@ class Runtime:
 
 
     async def _start(self) -> None:
-        await self.historian.start(self.registry.specs)
+        await self.historian.start(self.registry.specs.values())
         self.registry.add_listener(self.historian.submit)
         by_connection: dict[str, list[str]] = {}
         for tag, address in self.site.addresses.items():

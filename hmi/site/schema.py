@@ -58,6 +58,48 @@ class ConnectionSpec(Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class HistorySpec(Strict):
+    """How a tag is kept in the historian.
+
+    - ``auto``: measurements (float tags) by swinging-door compression with ``deviation`` (default 0: only
+      points on a straight line are dropped), everything else on change;
+    - ``sdt``: swinging door; every stored value is reconstructed within ``deviation`` (engineering units)
+      by linear interpolation;
+    - ``deadband``: on change by more than ``deadband`` (0: every change);
+    - ``periodic``: the value every ``period_s``, on a fixed grid;
+    - ``all``: every sample; ``off``: nothing.
+
+    Whatever the mode, quality changes and the last value before a gap are always kept, and a value that
+    holds is stored again at least every ``max_interval_s``.
+    """
+
+    mode: Literal["auto", "sdt", "deadband", "periodic", "all", "off"] = "auto"
+    deviation: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    deadband: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    max_interval_s: float = Field(default=3600.0, gt=0, le=366 * 86400, allow_inf_nan=False)
+    period_s: float | None = Field(default=None, gt=0, le=86400, allow_inf_nan=False)
+    # Names the tag had before: its history carries on under the new name instead of being orphaned.
+    renamed_from: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _period_when_periodic(self) -> HistorySpec:
+        if self.mode == "periodic" and self.period_s is None:
+            raise ValueError("mode 'periodic' needs 'period_s' (seconds between stored values)")
+        return self
+
+
+class HistorianSpec(Strict):
+    """Where and how the site's history is written (site.yaml, ``historian:``)."""
+
+    # A file path (relative to the data directory) or a SQLAlchemy URL such as
+    # postgresql+psycopg://linewise@db-host/plant; default: history.sqlite in the data directory.
+    database: str | None = None
+    flush_interval_s: float = Field(default=1.0, ge=0.05, le=60, allow_inf_nan=False)
+    # Stored rows waiting for the disk (or a database that is down) are bounded: beyond this, the oldest
+    # are dropped and counted, so memory stays bounded and the newest data is kept.
+    backlog_rows: int = Field(default=2_000_000, ge=10_000)
+
+
 class TagSpec(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     address: str
@@ -72,6 +114,7 @@ class TagSpec(Strict):
     writable: bool = False
     on_text: str = "ON"
     off_text: str = "OFF"
+    history: HistorySpec = Field(default_factory=HistorySpec)
 
     @field_validator("address")
     @classmethod
@@ -123,3 +166,4 @@ class SiteProject(Strict):
     connections: list[ConnectionSpec]
     tags: list[TagSpec]
     screens: list[ScreenSpec] = Field(default_factory=list)
+    historian: HistorianSpec = Field(default_factory=HistorianSpec)

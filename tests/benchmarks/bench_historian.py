@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 from drivers.model import Quality, TagUpdate
-from hmi.storage.historian import Historian
+from hmi.site.schema import HistorySpec
+from hmi.storage.compression import ANALOG
+from hmi.storage.historian import Historian, HistoryTag
 from tests.benchmarks import write_result
 
 TAGS = 100
@@ -32,7 +34,7 @@ def make_updates() -> list[list[TagUpdate]]:
 def bench_ours(folder: Path, batches: list[list[TagUpdate]]) -> float:
     async def run() -> float:
         historian = Historian(folder / "ours.sqlite", flush_interval_s=3600, batch_rows=BATCH)
-        await historian.start([f"t{i}" for i in range(TAGS)])
+        await historian.start([HistoryTag(f"t{i}", HistorySpec(mode="all"), ANALOG) for i in range(TAGS)])
         began = time.perf_counter()
         for batch in batches:
             historian.submit(batch)

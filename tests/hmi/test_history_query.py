@@ -10,14 +10,16 @@ import numpy as np
 import pytest
 
 from drivers.model import Quality, TagUpdate
-from hmi.storage.historian import Historian
+from hmi.site.schema import HistorySpec
+from hmi.storage.compression import ANALOG
+from hmi.storage.historian import Historian, HistoryTag
 from hmi.storage.history_query import HistoryReader
 
 
 def record(path, updates: list[TagUpdate], tags=("a", "b")) -> None:
     async def scenario() -> None:
         historian = Historian(path, flush_interval_s=60)
-        await historian.start(list(tags))
+        await historian.start([HistoryTag(name, HistorySpec(mode="all"), ANALOG) for name in tags])
         historian.submit(updates)
         await historian.close()
 

@@ -1,0 +1,1 @@
+"""Alembic migrations of the historian database (applied by `hmi.storage.database.open_database`)."""
