@@ -3,6 +3,7 @@ changes and the last value before a gap, and periodic sampling cannot be flooded
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -26,7 +27,7 @@ def stream_rows(spec: HistorySpec, t, y, q, cuts: list[int]) -> list[tuple[int, 
     stream = TagStream(spec, ANALOG)
     rows = []
     bounds = [0, *sorted(set(cuts)), len(t)]
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         rows += stream.feed(t[a:b], y[a:b], q[a:b])
     return rows + stream.finish()
 
