@@ -34,6 +34,7 @@ KERNELS: dict[str, tuple[str, str]] = {
     "deadband_filter": ("ext._compression", "ext.compression_twins"),
     "sdt_stream": ("ext._compression", "ext.compression_twins"),
     "deadband_stream": ("ext._compression", "ext.compression_twins"),
+    "rollup_stream": ("ext._rollups", "ext.rollup_twins"),
     "ewma": ("ext._filters", "ext.filter_twins"),
     "rolling_mean": ("ext._filters", "ext.filter_twins"),
     "rolling_std": ("ext._filters", "ext.filter_twins"),
@@ -82,5 +83,6 @@ globals().update(_chosen)
 # the stream states, for annotations (both implementations use them; not in __all__, which lists kernels)
 from ext.compression_twins import DeadbandState, SdtState  # noqa: E402, F401
 from ext.pyramid import MinMaxPyramid  # noqa: E402  (uses the kernels chosen above)
+from ext.rollup_twins import RollupState  # noqa: E402, F401
 
 __all__ = ["HAVE_EXT", "KERNELS", "MinMaxPyramid", *sorted(KERNELS)]
