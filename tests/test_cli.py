@@ -51,8 +51,9 @@ def test_headless_demo_stops_cleanly_on_sigterm_with_history_flushed(tmp_path):
         history = tmp_path / "history.sqlite"
         # acquire until both protocols have committed rows (polling: a loaded machine starts slower)
         wait_until(lambda: history.exists() and len(read_history(history, "tank_level", 0, 4e9)) > 10
-                   and len(read_history(history, "outlet_flow", 0, 4e9)) > 5, timeout=60, interval=0.5,
+                   and len(read_history(history, "outlet_flow", 0, 4e9)) >= 1, timeout=60, interval=0.5,
                    message="rows from both PLCs in the historian")
+        flow_rows = len(read_history(history, "outlet_flow", 0, 4e9))
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     finally:
@@ -65,7 +66,8 @@ def test_headless_demo_stops_cleanly_on_sigterm_with_history_flushed(tmp_path):
                    Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0], timeout=10,
                    message=f"plant process {pid} to exit")
     assert len(read_history(history, "tank_level", 0, 4e9)) > 10  # over OPC UA
-    assert len(read_history(history, "outlet_flow", 0, 4e9)) > 5  # over Modbus
+    # over Modbus; a steady flow is compressed, but its last value, held by the compressor, is stored on stop
+    assert len(read_history(history, "outlet_flow", 0, 4e9)) > flow_rows
 
 
 def test_screenshot_is_a_grey_isa101_screen_with_live_values(tmp_path, qapp):

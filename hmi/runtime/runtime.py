@@ -55,7 +55,7 @@ class Runtime:
         config = site.project.historian
         self.historian = Historian(history_target(config.database, self.data_dir),
                                    flush_interval_s=config.flush_interval_s, backlog_rows=config.backlog_rows)
-        self.history = HistoryReader(self.historian.path)
+        self.history = HistoryReader(self.historian.target)
         self.io = IoThread()
         self.drivers: dict[str, Driver] = {}
         self.states: dict[str, tuple[ConnectionState, str]] = {

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from drivers.model import Quality, TagUpdate
@@ -101,6 +101,9 @@ class Historian:
         self._backlog: deque[tuple[str, Rows]] = deque()
         self._backlog_count = 0
         self._events: list[tuple[int, int]] = []  # acquisition events waiting for a commit
+        self._started_at = 0.0  # epoch s of start(): a gap in what is known ends here
+        self._confirmed: set[str] = set()  # writer thread: tags whose first samples since start were seen
+        self._stopped_before: float | None = None  # the last acquisition stop (or start) recorded before ours
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -121,7 +124,9 @@ class Historian:
         a historian that cannot open it records why in `last_error`, keeps samples and retries."""
         self._tags = {t.name: t if isinstance(t, HistoryTag) else HistoryTag.of(t) for t in tag_specs}
         self._streams = {name: TagStream(t.spec, t.kind) for name, t in self._tags.items()}
-        self._events.append((round(time.time() * 1e6), ACQUISITION_STARTED))
+        self._started_at = round(time.time(), 6)
+        self._confirmed = set()
+        self._events.append((round(self._started_at * 1e6), ACQUISITION_STARTED))
         await self._in_writer(self._open)
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="historian-writer")
@@ -217,6 +222,9 @@ class Historian:
     def _register(self, database: Database) -> dict[str, int]:
         """Tag ids by name: new tags added, renamed ones (`renamed_from`) carried on, kinds kept current."""
         with database.engine.begin() as conn:
+            # the end of what the previous run recorded: a stop, or (after a crash) its start
+            last_event = conn.execute(select(func.max(acquisition.c.ts_us))).scalar()
+            self._stopped_before = None if last_event is None else last_event / 1e6
             known = {name: tag_id for tag_id, name in conn.execute(select(tags.c.id, tags.c.name))}
             for tag in self._tags.values():
                 if tag.name in known:
@@ -275,6 +283,9 @@ class Historian:
             if part:
                 part.sort(key=_by_time)  # stable: samples with the same time keep their order
                 table = np.array(part, dtype=np.float64)
+                if name not in self._confirmed:
+                    self._confirmed.add(name)
+                    table = self._confirmed_at_start(table)
                 rows = stream.feed(table[:, 0], table[:, 1], table[:, 2].astype(np.int64))
             rows += stream.tick(now)
             if final:
@@ -286,6 +297,20 @@ class Historian:
         overflow = self._backlog_count - self.backlog_rows
         if overflow > 0:
             self._drop_oldest(overflow)
+
+    def _confirmed_at_start(self, table: np.ndarray) -> np.ndarray:
+        """A tag's first samples after a start. A server reports a value that has not changed with the time it
+        last changed; when that is before the previous stop, the value held through the time Linewise was not
+        acquiring and is stored again at the start time (otherwise the history, which has a gap at the stop,
+        would show nothing from the start until the value next changes)."""
+        if self._stopped_before is None or table[0, 0] >= self._stopped_before:
+            return table  # a first start, or a value that changed while we were away: nothing to bridge
+        k = int(np.searchsorted(table[:, 0], self._started_at, side="left"))
+        if k < len(table) and table[k, 0] == self._started_at:
+            return table
+        confirmed = table[k - 1].copy()
+        confirmed[0] = self._started_at
+        return np.insert(table, k, confirmed, axis=0)
 
     def _drop_oldest(self, count: int) -> None:
         dropped = 0

@@ -9,15 +9,13 @@ the same time axis, NaN where the other one holds the sample, so a trend can dra
 stretches differently. A sample without a value (COMM_LOST, a string) is NaN in both: a gap.
 
 Blocking: `HistoryReader.query` runs on the reader's own threads (WAL lets them read while the
-historian commits), never on the io loop or the GUI thread.
+historian commits), never on the io loop or the GUI thread. The reading itself, with its rules for
+boundaries and acquisition stops, is `queries.HistoryStore`.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import math
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +23,9 @@ import numpy as np
 
 import ext
 from drivers.model import Quality
+from hmi.storage.queries import HistoryStore
 
 _GOOD = int(Quality.GOOD)
-_QUERY = "SELECT ts_us, value, quality FROM samples WHERE tag_id = ? AND ts_us >= ? AND ts_us <= ? ORDER BY ts_us"
 
 
 @dataclass(frozen=True)
@@ -73,12 +71,16 @@ def decimate_flagged(t: np.ndarray, good: np.ndarray, flagged: np.ndarray,
 
 
 class HistoryReader:
-    """Reads one tag at a time from the historian's SQLite file on a small pool of threads."""
+    """Reads one tag at a time from the historian's database on a small pool of threads."""
 
-    def __init__(self, path: Path, threads: int = 2) -> None:
-        self.path = path
+    def __init__(self, target: Path | str, threads: int = 2) -> None:
+        self.store = HistoryStore(target)
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=threads,
                                                                thread_name_prefix="history-reader")
+
+    @property
+    def path(self) -> Path:
+        return Path(self.store.url.database or "")
 
     def submit(self, tag: str, start: float, end: float,
                n_bins: int | None) -> concurrent.futures.Future[HistorySlice]:
@@ -87,31 +89,20 @@ class HistoryReader:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self.store.close()
 
     def query(self, tag: str, start: float, end: float, n_bins: int | None) -> HistorySlice:
         """Samples of `tag` with start <= ts <= end, decimated to `n_bins` pixel columns, or every
-        sample when `n_bins` is None (exports) (blocking)."""
-        if not (math.isfinite(start) and math.isfinite(end)) or end < start:
-            raise ValueError(f"history range must be finite with start <= end, got {start!r} .. {end!r}")
+        sample when `n_bins` is None (exports) (blocking). Acquisition stops are gaps."""
         if n_bins is not None and n_bins < 1:
             raise ValueError(f"n_bins must be >= 1, got {n_bins}")
-        if not self.path.exists():  # nothing recorded yet: not an error for a trend
+        raw = self.store.raw(tag, start, end)
+        if len(raw) == 0:
             return HistorySlice.empty(tag, start, end)
-        # Read-only and without SQLAlchemy's row objects: a day of 10 Hz data is ~860k rows, and the
-        # sqlite3 cursor fed straight into NumPy is several times faster than building row objects.
-        with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0)) as conn:
-            found = conn.execute("SELECT id FROM tags WHERE name = ?", (tag,)).fetchone()
-            if found is None:
-                return HistorySlice.empty(tag, start, end)
-            rows = conn.execute(_QUERY, (found[0], math.floor(start * 1e6), math.ceil(end * 1e6))).fetchall()
-        if not rows:
-            return HistorySlice.empty(tag, start, end)
-        table = np.array(rows, dtype=np.float64)  # NULL values become NaN
-        t = table[:, 0] / 1e6
-        value, quality = table[:, 1], table[:, 2]
-        is_good = quality == _GOOD
-        good = np.where(is_good, value, np.nan)
-        flagged = np.where(is_good, np.nan, value)
+        is_good = raw.quality == _GOOD
+        good = np.where(is_good, raw.value, np.nan)
+        flagged = np.where(is_good, np.nan, raw.value)
+        t = raw.t
         if n_bins is not None:
             t, good, flagged = decimate_flagged(t, good, flagged, n_bins)
-        return HistorySlice(tag, start, end, t, good, flagged, len(rows))
+        return HistorySlice(tag, start, end, t, good, flagged, len(raw))

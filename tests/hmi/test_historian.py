@@ -167,15 +167,29 @@ def test_samples_older_than_what_is_stored_do_not_rewrite_it(tmp_path):
     assert [v for _, v, _ in stored(path, "a")] == [1.0, 2.0]
 
 
+def test_a_value_unchanged_through_a_stop_is_stored_again_at_the_start(tmp_path):
+    path = tmp_path / "h.sqlite"
+    before = time.time() - 3600
+    record(path, every_sample("a", "b"), [sample("a", 1.0, before), sample("b", 5.0, before)])
+    time.sleep(0.01)
+    historian = record(path, every_sample("a", "b"), [sample("a", 1.0, before),  # reported again: unchanged
+                                                      sample("b", 6.0, time.time())])  # changed while away
+    a, b = stored(path, "a"), stored(path, "b")
+    assert [v for _, v, _ in a] == [1.0, 1.0]
+    assert a[1][0] == pytest.approx(historian._started_at, abs=1e-6)
+    assert [v for _, v, _ in b] == [5.0, 6.0]
+
+
 # -- the project changes ---------------------------------------------------------------------------------
 
 
 def test_a_renamed_tag_carries_its_history_on(tmp_path, caplog):
     path = tmp_path / "h.sqlite"
-    record(path, every_sample("level", "spare"), [sample("level", 1.0, 10.0), sample("spare", 7.0, 10.0)])
+    now = time.time()
+    record(path, every_sample("level", "spare"), [sample("level", 1.0, now - 60), sample("spare", 7.0, now - 60)])
     renamed = HistoryTag("tank_level", HistorySpec(mode="all", renamed_from=["level"]), ANALOG)
     with caplog.at_level("INFO"):
-        record(path, [renamed], [sample("tank_level", 2.0, 20.0)])
+        record(path, [renamed], [sample("tank_level", 2.0, time.time() + 1)])
     assert [v for _, v, _ in stored(path, "tank_level")] == [1.0, 2.0]
     assert "level was renamed to tank_level" in caplog.text
     assert "history kept for tags no longer in the site: spare" in caplog.text

@@ -29,11 +29,13 @@ schema_version: 1
 name: Trend test
 connections:
   - {name: local, url: "mem://local"}
-tags:
-  - {name: level, address: "mem://local/level", units: m, description: T-101 level, range: {low: 0, high: 5}}
-  - {name: level_sp, address: "mem://local/level_sp", units: m, writable: true, range: {low: 0, high: 5}}
-  - {name: flow, address: "mem://local/flow", units: m³/h, range: {low: 0, high: 40}}
-  - {name: temp, address: "mem://local/temp", units: °C}
+tags:  # every sample stored: the tests read back exact samples (the default compresses)
+  - {name: level, address: "mem://local/level", units: m, description: T-101 level, range: {low: 0, high: 5},
+     history: {mode: all}}
+  - {name: level_sp, address: "mem://local/level_sp", units: m, writable: true, range: {low: 0, high: 5},
+     history: {mode: all}}
+  - {name: flow, address: "mem://local/flow", units: m³/h, range: {low: 0, high: 40}, history: {mode: all}}
+  - {name: temp, address: "mem://local/temp", units: °C, history: {mode: all}}
   - {name: running, address: "mem://local/running?type=bool", data_type: bool, on_text: RUNNING, off_text: STOPPED}
 """
 HOUR = 3600.0

@@ -1,0 +1,194 @@
+"""Reading history: raw samples, the value at a time, and values interpolated at an interval, as NumPy arrays.
+
+Rules (the same for every query, and what trends draw):
+
+- **Boundaries.** A raw query returns the samples with start <= t <= end, and with `before=True` also the
+  last sample before start (the value the range starts with).
+- **Acquisition stops.** Nothing is known while Linewise was not acquiring. Raw results carry a gap (a
+  sample without a value, quality `NOT_ACQUIRING`) at every stop and just before every start, so a line is
+  never drawn across the time in between, also after a crash (no stop recorded, the next start still breaks
+  the line). Interpolation never crosses such a gap.
+- **Interpolation.** Analog tags are linear between two good samples with values, discrete tags hold a value
+  until the next sample (step). A value with bad or uncertain quality holds until the next sample (it is
+  never interpolated towards), and its quality is reported with it. After a sample without a value (comm
+  lost) nothing is known until the next one: NaN.
+- **The value at a time** is the last sample at or before it, unless an acquisition stop lies in between.
+
+Blocking: call on a reader thread (the trend's HistoryReader, an export worker), never the GUI or io loop.
+Each call opens a short-lived read-only connection (SQLite: `mode=ro`, so a reader never creates or
+locks a file; WAL lets it read while the historian commits).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import create_engine
+
+from hmi.storage.database import database_url
+from hmi.storage.schema import ACQUISITION_STARTED, ACQUISITION_STOPPED
+
+NOT_ACQUIRING = 4  # quality of the gap samples at acquisition stops (beyond the driver qualities 0..3)
+GOOD = 0
+_US = 1e-6
+
+
+@dataclass(frozen=True)
+class RawSeries:
+    """Samples of one tag, ascending t (epoch seconds); value NaN where a sample has none."""
+
+    t: np.ndarray
+    value: np.ndarray
+    quality: np.ndarray  # int64: drivers.model.Quality values, or NOT_ACQUIRING
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @classmethod
+    def empty(cls) -> RawSeries:
+        return cls(np.empty(0), np.empty(0), np.empty(0, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class Reading:
+    t: float
+    value: float  # NaN: no value
+    quality: int
+
+
+class HistoryStore:
+    """The read side of a historian database (a SQLite path or a PostgreSQL URL). Thread-safe."""
+
+    def __init__(self, target: Path | str) -> None:
+        self.url = database_url(target)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        # PostgreSQL: a pool, connected on first use (a server that is down now may be up by the first query)
+        self._engine = None if self.is_sqlite else create_engine(self.url, pool_pre_ping=True)
+        self._mark = "?" if self.is_sqlite else "%s"
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # -- queries -------------------------------------------------------------------------------------
+
+    def tag_kind(self, tag: str) -> str | None:
+        rows = self._rows(f"SELECT kind FROM tags WHERE name = {self._mark}", (tag,))
+        return rows[0][0] if rows else None
+
+    def raw(self, tag: str, start: float, end: float, *, before: bool = False) -> RawSeries:
+        """Stored samples with start <= t <= end (and the last one before start with `before`), with a gap at
+        every acquisition stop and start in the range."""
+        _check_range(start, end)
+        m = self._mark
+        lo, hi = math.floor(start / _US), math.ceil(end / _US)
+        sql = (f"SELECT ts_us, value, quality FROM samples WHERE tag_id = (SELECT id FROM tags WHERE name = {m}) "
+               f"AND ts_us >= {m} AND ts_us <= {m} ORDER BY ts_us")
+        queries = [(sql, (tag, lo, hi))]
+        if before:
+            queries.insert(0, (f"SELECT ts_us, value, quality FROM samples WHERE tag_id = (SELECT id FROM tags "
+                               f"WHERE name = {m}) AND ts_us < {m} ORDER BY ts_us DESC LIMIT 1", (tag, lo)))
+        found = self._many(queries)
+        rows = found[0] + found[1] if before else found[0]
+        first = rows[0][0] if rows else lo
+        events = self._rows(f"SELECT ts_us, event FROM acquisition WHERE ts_us >= {m} AND ts_us <= {m} "
+                            "ORDER BY ts_us", (min(first, lo), hi))
+        return _with_gaps(rows, events)
+
+    def value_at(self, tag: str, t: float) -> Reading | None:
+        """The last sample at or before `t`; None when nothing is stored before it or Linewise stopped
+        acquiring between that sample and `t`."""
+        part = self.raw(tag, t, t, before=True)
+        if len(part) == 0:
+            return None
+        at = int(np.searchsorted(part.t, t, side="right")) - 1
+        if at < 0 or part.quality[at] == NOT_ACQUIRING:
+            return None
+        return Reading(float(part.t[at]), float(part.value[at]), int(part.quality[at]))
+
+    def interpolated(self, tag: str, start: float, end: float, interval: float,
+                     kind: str | None = None) -> RawSeries:
+        """Values at start, start + interval, ... <= end by the rules above (`kind` "analog" or "discrete":
+        default the tag's own). Quality is that of the sample the value comes from; NaN where nothing is
+        known."""
+        if not (interval > 0 and math.isfinite(interval)):
+            raise ValueError(f"interval must be a finite number of seconds > 0, not {interval!r}")
+        _check_range(start, end)
+        count = math.floor((end - start) / interval + 1e-9) + 1
+        if count > 10_000_000:
+            raise ValueError(f"{count} values of {interval} s asked for: choose a longer interval")
+        # on whole microseconds, computed as stored times are (µs * 1e-6): a grid time on a sample is on it
+        grid = np.round((start + np.arange(count) * interval) / _US) * _US
+        kind = kind or self.tag_kind(tag) or "analog"
+        return interpolate(self.raw(tag, start, end, before=True), grid, linear=kind == "analog")
+
+    # -- plumbing ------------------------------------------------------------------------------------
+
+    def _rows(self, sql: str, params: tuple) -> list[tuple]:
+        return self._many([(sql, params)])[0]
+
+    def _many(self, queries: list[tuple[str, tuple]]) -> list[list[tuple]]:
+        """Run the queries on one connection (one consistent snapshot of a SQLite file)."""
+        if self.is_sqlite:
+            path = self.url.database or ""
+            if not Path(path).exists():
+                return [[] for _ in queries]  # nothing recorded yet: not an error for a reader
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)) as conn:
+                try:
+                    conn.execute("BEGIN")
+                    return [conn.execute(sql, params).fetchall() for sql, params in queries]
+                except sqlite3.OperationalError as exc:
+                    if "no such table" in str(exc):  # created, not yet migrated: nothing stored
+                        return [[] for _ in queries]
+                    raise
+        assert self._engine is not None
+        with self._engine.connect() as conn:
+            return [list(conn.exec_driver_sql(sql, params).fetchall()) for sql, params in queries]
+
+
+def _check_range(start: float, end: float) -> None:
+    if not (math.isfinite(start) and math.isfinite(end)) or end < start:
+        raise ValueError(f"history range must be finite with start <= end, got {start!r} .. {end!r}")
+
+
+def _with_gaps(rows: list[tuple], events: list[tuple]) -> RawSeries:
+    """Samples as arrays, with a gap sample at each stop and 1 µs before each start."""
+    if not rows:
+        return RawSeries.empty()  # gaps in nothing are nothing
+    gaps = [(ts if event == ACQUISITION_STOPPED else ts - 1, None, NOT_ACQUIRING)
+            for ts, event in events if event in (ACQUISITION_STOPPED, ACQUISITION_STARTED)]
+    if gaps:
+        rows = sorted([*rows, *gaps], key=lambda row: row[0])  # stable: a sample at a stop comes first
+    table = np.array(rows, dtype=np.float64)  # NULL values become NaN
+    return RawSeries(table[:, 0] * _US, table[:, 1], table[:, 2].astype(np.int64))
+
+
+def interpolate(raw: RawSeries, grid: np.ndarray, linear: bool) -> RawSeries:
+    """Values of `raw` at the times of `grid` (ascending) by the module's rules."""
+    n = len(grid)
+    value = np.full(n, np.nan)
+    quality = np.full(n, NOT_ACQUIRING, dtype=np.int64)
+    if len(raw) == 0:
+        return RawSeries(grid, value, quality)
+    at = np.searchsorted(raw.t, grid, side="right") - 1  # the sample each grid time falls after
+    known = at >= 0
+    i = at[known]
+    value[known] = raw.value[i]
+    quality[known] = raw.quality[i]
+    if linear:
+        j = i + 1
+        inside = j < len(raw)
+        ii, jj = i[inside], j[inside]
+        both_good = ((raw.quality[ii] == GOOD) & (raw.quality[jj] == GOOD)
+                     & ~np.isnan(raw.value[ii]) & ~np.isnan(raw.value[jj]) & (raw.t[jj] > raw.t[ii]))
+        ii, jj = ii[both_good], jj[both_good]
+        where = np.flatnonzero(known)[inside][both_good]
+        frac = (grid[where] - raw.t[ii]) / (raw.t[jj] - raw.t[ii])
+        value[where] = raw.value[ii] + frac * (raw.value[jj] - raw.value[ii])
+    value[quality == NOT_ACQUIRING] = np.nan
+    return RawSeries(grid, value, quality)
