@@ -38,6 +38,7 @@ from drivers.waiting import wait_event
 from hmi.site.schema import HistorySpec, TagSpec
 from hmi.storage.compression import ANALOG, DISCRETE, Rows, TagStream
 from hmi.storage.database import CorruptDatabase, Database, HistorianError, classify, database_url, open_database
+from hmi.storage.rollups import TagRollups, merge_sql
 from hmi.storage.schema import ACQUISITION_STARTED, ACQUISITION_STOPPED, acquisition, samples, tags
 
 log = logging.getLogger(__name__)
@@ -97,8 +98,10 @@ class Historian:
         self._pending: dict[str, list[tuple[float, float, int]]] = {}  # io loop: samples per tag
         self._pending_count = 0
         self._streams: dict[str, TagStream] = {}  # writer thread only
+        self._rollups: dict[str, TagRollups] = {}  # writer thread only
         # writer thread only: rows waiting for a commit, per tag name (ids are known once the database opens)
-        self._backlog: deque[tuple[str, Rows]] = deque()
+        # and table (None: samples, else a roll-up table)
+        self._backlog: deque[tuple[str, str | None, list[tuple]]] = deque()
         self._backlog_count = 0
         self._events: list[tuple[int, int]] = []  # acquisition events waiting for a commit
         self._started_at = 0.0  # epoch s of start(): a gap in what is known ends here
@@ -124,6 +127,7 @@ class Historian:
         a historian that cannot open it records why in `last_error`, keeps samples and retries."""
         self._tags = {t.name: t if isinstance(t, HistoryTag) else HistoryTag.of(t) for t in tag_specs}
         self._streams = {name: TagStream(t.spec, t.kind) for name, t in self._tags.items()}
+        self._rollups = {name: TagRollups(t.kind) for name, t in self._tags.items()}
         self._started_at = round(time.time(), 6)
         self._confirmed = set()
         self._events.append((round(self._started_at * 1e6), ACQUISITION_STARTED))
@@ -254,12 +258,17 @@ class Historian:
         if self._db is None or (not self._backlog and not self._events):
             return
         ids = self._ids
-        rows: list[Row] = [(ids[name], ts, value, quality) for name, part in self._backlog
-                           for ts, value, quality in part]
+        by_table: dict[str | None, list[tuple]] = {}
+        for name, table, part in self._backlog:
+            tag_id = ids[name]
+            by_table.setdefault(table, []).extend((tag_id, *row) for row in part)
+        rows = by_table.pop(None, [])
         try:
             with self._db.engine.begin() as conn:
                 if rows:
                     conn.exec_driver_sql(self._db.upsert_samples, rows)
+                for table, rollup_rows in by_table.items():
+                    conn.exec_driver_sql(merge_sql(self._db.dialect, table), rollup_rows)
                 if self._events:
                     conn.execute(acquisition.insert(), [{"ts_us": ts, "event": e} for ts, e in self._events])
         except SQLAlchemyError as exc:
@@ -291,12 +300,24 @@ class Historian:
             if final:
                 rows += stream.finish()
             if rows:
-                self._backlog.append((name, rows))
+                self._backlog.append((name, None, rows))
                 added += len(rows)
+            if rows or final:
+                for table, closed in self._rolled_up(name, rows, now if final else None).items():
+                    self._backlog.append((name, table, closed))
+                    added += len(closed)
         self._backlog_count += added
         overflow = self._backlog_count - self.backlog_rows
         if overflow > 0:
             self._drop_oldest(overflow)
+
+    def _rolled_up(self, name: str, rows: Rows, final_at: float | None) -> dict[str, list[tuple]]:
+        try:
+            return self._rollups[name].feed(rows, final_at)
+        except ValueError as exc:  # stored rows out of order would be a bug: lose the roll-up, not the rows
+            log.error("historian: roll-ups of %s restarted (%s)", name, exc)
+            self._rollups[name] = TagRollups(self._tags[name].kind)
+            return {}
 
     def _confirmed_at_start(self, table: np.ndarray) -> np.ndarray:
         """A tag's first samples after a start. A server reports a value that has not changed with the time it
@@ -315,7 +336,7 @@ class Historian:
     def _drop_oldest(self, count: int) -> None:
         dropped = 0
         while dropped < count and self._backlog:
-            _name, oldest = self._backlog[0]
+            _name, _table, oldest = self._backlog[0]
             if len(oldest) <= count - dropped:
                 self._backlog.popleft()
                 dropped += len(oldest)

@@ -45,3 +45,32 @@ acquisition = Table(
 
 ACQUISITION_STOPPED = 0
 ACQUISITION_STARTED = 1
+
+
+def _rollup_table(name: str) -> Table:
+    """Aggregates of one tag over one bucket [start, start + width) (see hmi.storage.rollups)."""
+    return Table(
+        name,
+        metadata,
+        Column("tag_id", Integer, primary_key=True, autoincrement=False),
+        Column("start_us", BigInteger, primary_key=True, autoincrement=False),
+        Column("count", Integer, nullable=False),  # samples stored in the bucket, any quality
+        Column("good_count", Integer, nullable=False),
+        Column("sum", Float, nullable=False),  # of the good values: mean = sum / good_count
+        Column("min", Float, nullable=True),  # of what a trend draws: good samples and good segments' edges
+        Column("max", Float, nullable=True),
+        Column("first_us", BigInteger, nullable=False),
+        Column("first_value", Float, nullable=True),
+        Column("first_quality", SmallInteger, nullable=False),
+        Column("last_us", BigInteger, nullable=False),
+        Column("last_value", Float, nullable=True),
+        Column("last_quality", SmallInteger, nullable=False),
+        Column("integral", Float, nullable=False),  # value x seconds over good time: time-weighted mean
+        Column("good_s", Float, nullable=False),  # = integral / good_s; good fraction = good_s / covered_s
+        Column("covered_s", Float, nullable=False),
+        sqlite_with_rowid=False,
+    )
+
+
+rollup_1m = _rollup_table("rollup_1m")
+rollup_1h = _rollup_table("rollup_1h")
