@@ -23,7 +23,7 @@ import numpy as np
 
 import ext
 from drivers.model import Quality
-from hmi.storage.queries import HistoryStore
+from hmi.storage.queries import NOT_ACQUIRING, HistoryStore, check_range
 
 _GOOD = int(Quality.GOOD)
 
@@ -39,10 +39,12 @@ class HistorySlice:
     good: np.ndarray  # value where the sample is GOOD, else NaN
     flagged: np.ndarray  # value where the sample is not GOOD but has a value, else NaN
     rows: int  # samples stored in the range (before decimation)
+    from_rollups: bool = False  # drawn from roll-up buckets (min/max are not samples at their times)
 
     @property
     def decimated(self) -> bool:
-        return self.rows > len(self.t)
+        """Whether `t` holds less than every sample: a reading at a time must be refined from raw samples."""
+        return self.from_rollups or self.rows > len(self.t)
 
     @classmethod
     def empty(cls, tag: str, start: float, end: float) -> HistorySlice:
@@ -96,13 +98,42 @@ class HistoryReader:
         sample when `n_bins` is None (exports) (blocking). Acquisition stops are gaps."""
         if n_bins is not None and n_bins < 1:
             raise ValueError(f"n_bins must be >= 1, got {n_bins}")
-        raw = self.store.raw(tag, start, end)
-        if len(raw) == 0:
+        check_range(start, end)
+        tier = _tier(start, end, n_bins)
+        rows = 0
+        ranges = [(start, end)]
+        parts = []
+        if tier is not None:  # a column spans a roll-up bucket or more: draw the buckets, not the samples
+            envelope = self.store.rollup_envelope(tag, *tier, start, end)
+            parts.append(envelope.points)
+            rows, ranges = envelope.rows, envelope.raw_ranges
+        for lo, hi in ranges:
+            lo, hi, open_end = max(lo, start), min(hi, end), hi < end  # buckets are [start, end)
+            if lo < hi or (lo == hi and not open_end):
+                raw = self.store.raw(tag, lo, hi, end_open=open_end)
+                rows += len(raw) - int((raw.quality == NOT_ACQUIRING).sum())
+                parts.append(raw)
+        t = np.concatenate([p.t for p in parts]) if parts else np.empty(0)
+        if len(t) == 0:
             return HistorySlice.empty(tag, start, end)
-        is_good = raw.quality == _GOOD
-        good = np.where(is_good, raw.value, np.nan)
-        flagged = np.where(is_good, np.nan, raw.value)
-        t = raw.t
+        order = np.argsort(t, kind="stable")
+        value = np.concatenate([p.value for p in parts])[order]
+        is_good = np.concatenate([p.quality for p in parts])[order] == _GOOD
+        t = t[order]
+        good = np.where(is_good, value, np.nan)
+        flagged = np.where(is_good, np.nan, value)
         if n_bins is not None:
             t, good, flagged = decimate_flagged(t, good, flagged, n_bins)
-        return HistorySlice(tag, start, end, t, good, flagged, len(raw))
+        return HistorySlice(tag, start, end, t, good, flagged, rows, from_rollups=tier is not None and bool(rows))
+
+
+def _tier(start: float, end: float, n_bins: int | None) -> tuple[str, float] | None:
+    """The roll-up a view of `n_bins` columns over [start, end] is drawn from: the coarsest whose bucket
+    fits in a column (so a column still shows its own min and max); None: the samples."""
+    if n_bins is None:
+        return None
+    per_column = (end - start) / n_bins
+    for table, width in (("rollup_1h", 3600.0), ("rollup_1m", 60.0)):
+        if per_column >= width:
+            return table, width
+    return None

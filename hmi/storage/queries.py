@@ -55,6 +55,15 @@ class RawSeries:
 
 
 @dataclass(frozen=True)
+class Envelope:
+    """Roll-up buckets as points to draw, and the time ranges still to be read as samples."""
+
+    points: RawSeries
+    raw_ranges: list[tuple[float, float]]
+    rows: int  # samples the points stand for
+
+
+@dataclass(frozen=True)
 class Reading:
     t: float
     value: float  # NaN: no value
@@ -81,12 +90,13 @@ class HistoryStore:
         rows = self._rows(f"SELECT kind FROM tags WHERE name = {self._mark}", (tag,))
         return rows[0][0] if rows else None
 
-    def raw(self, tag: str, start: float, end: float, *, before: bool = False) -> RawSeries:
-        """Stored samples with start <= t <= end (and the last one before start with `before`), with a gap at
-        every acquisition stop and start in the range."""
-        _check_range(start, end)
+    def raw(self, tag: str, start: float, end: float, *, before: bool = False, end_open: bool = False) -> RawSeries:
+        """Stored samples with start <= t <= end (t < end with `end_open`; and the last one before start with
+        `before`), with a gap at every acquisition stop and start in the range."""
+        check_range(start, end)
         m = self._mark
-        lo, hi = math.floor(start / _US), math.ceil(end / _US)
+        lo = math.floor(start / _US)
+        hi = round(end / _US) - 1 if end_open else math.ceil(end / _US)
         sql = (f"SELECT ts_us, value, quality FROM samples WHERE tag_id = (SELECT id FROM tags WHERE name = {m}) "
                f"AND ts_us >= {m} AND ts_us <= {m} ORDER BY ts_us")
         queries = [(sql, (tag, lo, hi))]
@@ -118,7 +128,7 @@ class HistoryStore:
         known."""
         if not (interval > 0 and math.isfinite(interval)):
             raise ValueError(f"interval must be a finite number of seconds > 0, not {interval!r}")
-        _check_range(start, end)
+        check_range(start, end)
         count = math.floor((end - start) / interval + 1e-9) + 1
         if count > 10_000_000:
             raise ValueError(f"{count} values of {interval} s asked for: choose a longer interval")
@@ -126,6 +136,52 @@ class HistoryStore:
         grid = np.round((start + np.arange(count) * interval) / _US) * _US
         kind = kind or self.tag_kind(tag) or "analog"
         return interpolate(self.raw(tag, start, end, before=True), grid, linear=kind == "analog")
+
+    def rollup_envelope(self, tag: str, table: str, width: float, start: float, end: float) -> Envelope:
+        """What a trend draws of the closed roll-up buckets of `table` (`width` seconds) overlapping [start,
+        end]: per bucket its first sample, its min and max (placed between first and last in the order that
+        keeps the line short) and its last sample; with the acquisition gaps. Min and max are of good values
+        only, so a bucket holding flagged samples is left to be read as samples (`Envelope.raw_ranges`), as
+        is the time before the first bucket and after the last (history from before roll-ups, buckets not
+        closed yet)."""
+        if table not in ("rollup_1m", "rollup_1h"):
+            raise ValueError(f"no roll-up table {table!r}")
+        check_range(start, end)
+        m = self._mark
+        lo, hi = math.floor((start - width) / _US), math.ceil(end / _US)
+        rows = self._rows(
+            f"SELECT start_us, count, good_count, min, max, first_us, first_value, first_quality, last_us, "
+            f"last_value, last_quality FROM {table} WHERE tag_id = (SELECT id FROM tags WHERE name = {m}) "
+            f"AND start_us >= {m} AND start_us <= {m} ORDER BY start_us", (tag, lo, hi))
+        if not rows:
+            return Envelope(RawSeries.empty(), [(start, end)], 0)
+        r = np.array(rows, dtype=np.float64)  # NULL -> NaN
+        bucket = r[:, 0] * _US
+        mixed = r[:, 1] > r[:, 2]  # flagged samples in the bucket
+        raw_ranges = _runs(bucket[mixed], width)
+        covered = (float(bucket[0]), float(bucket[-1]) + width)
+        raw_ranges = [(start, covered[0]), *raw_ranges, (covered[1], end)]
+        r = r[~mixed]
+        first_t, last_t = r[:, 5] * _US, r[:, 8] * _US
+        low_first = np.abs(r[:, 6] - r[:, 3]) <= np.abs(r[:, 6] - r[:, 4])  # first value nearer the min
+        n = len(r)
+        t = np.empty(4 * n)
+        value = np.empty(4 * n)
+        quality = np.full(4 * n, GOOD, dtype=np.int64)  # min and max are good values
+        t[0::4], t[3::4] = first_t, last_t
+        t[1::4], t[2::4] = first_t + (last_t - first_t) / 3, first_t + 2 * (last_t - first_t) / 3
+        value[0::4], value[3::4] = r[:, 6], r[:, 9]
+        value[1::4] = np.where(low_first, r[:, 3], r[:, 4])
+        value[2::4] = np.where(low_first, r[:, 4], r[:, 3])
+        quality[0::4], quality[3::4] = r[:, 7], r[:, 10]
+        keep = np.ones(4 * n, dtype=bool)
+        keep[1::4] = keep[2::4] = ~np.isnan(r[:, 3])  # a bucket without a good value has no min/max
+        points = [(ts, None if v != v else v, q) for ts, v, q in zip(
+            np.round(t[keep] / _US).astype(np.int64).tolist(), value[keep].tolist(), quality[keep].tolist(),
+            strict=True)]
+        events = self._rows(f"SELECT ts_us, event FROM acquisition WHERE ts_us >= {m} AND ts_us <= {m} "
+                            "ORDER BY ts_us", (round(covered[0] / _US), round(covered[1] / _US)))
+        return Envelope(_with_gaps(points, events), raw_ranges, int(r[:, 1].sum()))
 
     # -- plumbing ------------------------------------------------------------------------------------
 
@@ -151,9 +207,21 @@ class HistoryStore:
             return [list(conn.exec_driver_sql(sql, params).fetchall()) for sql, params in queries]
 
 
-def _check_range(start: float, end: float) -> None:
+def check_range(start: float, end: float) -> None:
+    """ValueError unless start <= end, both finite."""
     if not (math.isfinite(start) and math.isfinite(end)) or end < start:
         raise ValueError(f"history range must be finite with start <= end, got {start!r} .. {end!r}")
+
+
+def _runs(starts: np.ndarray, width: float) -> list[tuple[float, float]]:
+    """Adjacent buckets merged into time ranges."""
+    ranges: list[tuple[float, float]] = []
+    for b in starts.tolist():
+        if ranges and abs(ranges[-1][1] - b) < width * 1e-9:
+            ranges[-1] = (ranges[-1][0], b + width)
+        else:
+            ranges.append((b, b + width))
+    return ranges
 
 
 def _with_gaps(rows: list[tuple], events: list[tuple]) -> RawSeries:

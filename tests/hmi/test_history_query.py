@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sqlite3
 
 import numpy as np
 import pytest
@@ -71,3 +72,31 @@ def test_nothing_recorded_is_an_empty_answer_and_a_bad_range_an_error(reader):
         reader.query("a", 10.0, 0.0, 100)
     with pytest.raises(ValueError, match="n_bins must be >= 1"):
         reader.query("a", 0.0, 10.0, 0)
+
+
+def test_a_zoomed_out_view_is_drawn_from_roll_ups_with_the_same_envelope(reader):
+    n = 86_400  # a day at 1 Hz
+    rng = np.random.default_rng(3)
+    values = np.cumsum(rng.standard_normal(n))
+    updates = [sample("a", float(v), 1_800_000_000.0 + i) for i, v in enumerate(values)]
+    updates[40_000] = sample("a", 500.0, 1_800_040_000.0, Quality.UNCERTAIN)  # flagged: its bucket is read raw
+    record(reader.path, updates)
+    span = (1_800_000_000.0, 1_800_000_000.0 + n)
+    part = reader.query("a", *span, 300)  # ~5 min per column: minute roll-ups
+    assert part.from_rollups
+    assert part.decimated
+    assert part.rows == n
+    assert len(part.t) <= 10 * 300
+    good = np.delete(values, 40_000)
+    assert np.nanmin(part.good) == pytest.approx(good.min())
+    assert np.nanmax(part.good) == pytest.approx(good.max())
+    assert np.nanmax(part.flagged) == 500.0
+
+    # history from before roll-ups existed (a migrated file) is read as samples
+    conn = sqlite3.connect(reader.path)
+    conn.execute("DELETE FROM rollup_1m WHERE start_us < ?", (round((span[0] + n / 2) * 1e6),))
+    conn.commit()
+    conn.close()
+    older = reader.query("a", *span, 300)
+    assert older.rows == n
+    assert np.nanmin(older.good) == pytest.approx(good.min())
