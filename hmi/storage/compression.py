@@ -41,6 +41,15 @@ def _us(t: float) -> int:
     return round(t * 1_000_000)
 
 
+def as_rows(t: np.ndarray, value: np.ndarray, quality: np.ndarray) -> Rows:
+    """Arrays as rows (ts_us, value or None, quality), built by C loops: bulk paths store millions."""
+    values = value.tolist()
+    if np.isnan(value).any():
+        values = [None if v != v else v for v in values]
+    return list(zip(np.round(t * 1e6).astype(np.int64).tolist(), values, quality.astype(np.int64).tolist(),
+                    strict=True))
+
+
 @dataclass
 class _Run:
     quality: int
@@ -74,8 +83,7 @@ class TagStream:
             return []
         self._last_t = float(t[-1])
         if self.mode == "all":
-            return [(_us(a), None if b != b else float(b), int(c)) for a, b, c in zip(t.tolist(), value.tolist(),
-                                                                                    quality.tolist(), strict=True)]
+            return as_rows(t, value, quality)
         if self.mode == "periodic":
             return self._sample(t, value, quality)
         rows: Rows = []

@@ -20,7 +20,9 @@ point is stored first, then the stop, then everything is committed.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -38,11 +40,19 @@ from drivers.waiting import wait_event
 from hmi.site.schema import HistorySpec, TagSpec
 from hmi.storage.compression import ANALOG, DISCRETE, Rows, TagStream
 from hmi.storage.database import CorruptDatabase, Database, HistorianError, classify, database_url, open_database
-from hmi.storage.rollups import TagRollups, merge_sql
-from hmi.storage.schema import ACQUISITION_STARTED, ACQUISITION_STOPPED, acquisition, samples, tags
+from hmi.storage.rollups import TIERS, TagRollups, merge_sql
+from hmi.storage.schema import (
+    ACQUISITION_STARTED,
+    ACQUISITION_STOPPED,
+    ROLLUP_TABLES,
+    acquisition,
+    samples,
+    tags,
+)
 
 log = logging.getLogger(__name__)
 
+BACKFILL_ROWS = 50_000  # rows per transaction of a backfill
 RETRY_OPEN_S = 10.0  # how often a historian whose database could not be opened tries again
 Row = tuple[int, int, float | None, int]  # tag_id, ts_us, value, quality
 
@@ -160,6 +170,16 @@ class Historian:
         self._pending_count += queued
         if self._pending_count >= self.batch_rows and self._wake is not None:
             self._wake.set()
+
+    async def backfill(self, tag: str, t: np.ndarray, value: np.ndarray, quality: np.ndarray) -> int:
+        """Store a block of history (a PLC's buffered log, an import) in bulk: compressed by the tag's storage
+        mode on its own (the live stream is not disturbed), written in large transactions, and the roll-ups of
+        the buckets it touches recomputed from what is then stored. Returns the rows stored. Raises
+        HistorianError when the database cannot take them (nothing is kept for retry: the caller has them)."""
+        if tag not in self._tags:
+            raise ValueError(f"{tag!r} is not a historised tag of this site")
+        return await self._in_writer(self._backfill, tag, np.asarray(t, np.float64), np.asarray(value, np.float64),
+                                     np.asarray(quality, np.int64))
 
     # -- writer task (io loop) -------------------------------------------------------------------------
 
@@ -310,6 +330,61 @@ class Historian:
         overflow = self._backlog_count - self.backlog_rows
         if overflow > 0:
             self._drop_oldest(overflow)
+
+    def _backfill(self, tag: str, t: np.ndarray, value: np.ndarray, quality: np.ndarray) -> int:
+        if self._db is None:
+            raise HistorianError(self.last_error or "the historian database is not open")
+        if len(t) == 0:
+            return 0
+        order = np.argsort(t, kind="stable")
+        t, value, quality = t[order], value[order], quality[order]
+        spec = self._tags[tag]
+        stream = TagStream(spec.spec, spec.kind)
+        rows = stream.feed(t, value, quality) + stream.finish()
+        tag_id = self._ids[tag]
+        hour = TIERS["rollup_1h"]
+        lo, hi = math.floor(t[0] / hour) * hour, (math.floor(t[-1] / hour) + 1) * hour
+        try:
+            # roll-ups straight from the rows when the hours they touch held nothing yet (an import), else
+            # recomputed from what is stored once the rows are in
+            fresh = not self._stored_between(tag_id, lo, hi)
+            for at in range(0, len(rows), BACKFILL_ROWS):
+                with self._db.engine.begin() as conn:
+                    conn.exec_driver_sql(self._db.upsert_samples,
+                                         list(zip(itertools.repeat(tag_id), *zip(*rows[at:at + BACKFILL_ROWS],
+                                                                                 strict=True), strict=False)))
+            self._replace_rollups(tag, tag_id, lo, hi, rows if fresh else None)
+        except SQLAlchemyError as exc:
+            raise classify(exc, self._db.where) from None
+        self.rows_written += len(rows)
+        return len(rows)
+
+    def _stored_between(self, tag_id: int, lo: float, hi: float) -> bool:
+        assert self._db is not None
+        with self._db.engine.connect() as conn:
+            return conn.execute(select(samples.c.ts_us).where(
+                samples.c.tag_id == tag_id, samples.c.ts_us >= round(lo * 1e6), samples.c.ts_us < round(hi * 1e6)
+            ).limit(1)).first() is not None
+
+    def _replace_rollups(self, tag: str, tag_id: int, lo: float, hi: float, rows: Rows | None) -> None:
+        """The roll-up buckets of one tag in [lo, hi) (whole hours) recomputed from `rows`, or from the stored
+        rows when None, and replaced."""
+        assert self._db is not None
+        with self._db.engine.begin() as conn:
+            if rows is None:
+                rows = [tuple(r) for r in conn.execute(
+                    select(samples.c.ts_us, samples.c.value, samples.c.quality)
+                    .where(samples.c.tag_id == tag_id, samples.c.ts_us >= round(lo * 1e6),
+                           samples.c.ts_us < round(hi * 1e6)).order_by(samples.c.ts_us))]
+            table = np.array(rows, dtype=np.float64).reshape(-1, 3) if rows else np.empty((0, 3))
+            closed = TagRollups(self._tags[tag].kind).feed_arrays(
+                table[:, 0] * 1e-6, table[:, 1], table[:, 2].astype(np.int64), final_at=hi)
+            for name, rollup in ROLLUP_TABLES.items():
+                conn.execute(rollup.delete().where(rollup.c.tag_id == tag_id, rollup.c.start_us >= round(lo * 1e6),
+                                                   rollup.c.start_us < round(hi * 1e6)))
+                if closed.get(name):
+                    conn.exec_driver_sql(merge_sql(self._db.dialect, name),
+                                         [(tag_id, *row) for row in closed[name]])
 
     def _rolled_up(self, name: str, rows: Rows, final_at: float | None) -> dict[str, list[tuple]]:
         try:

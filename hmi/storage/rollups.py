@@ -61,8 +61,11 @@ class TagRollups:
             return {}
         table = np.array([(ts, np.nan if v is None else v, q) for ts, v, q in rows], dtype=np.float64)
         table = table.reshape(-1, 3)
-        t = table[:, 0] * 1e-6
-        y, q = table[:, 1], table[:, 2].astype(np.int64)
+        return self.feed_arrays(table[:, 0] * 1e-6, table[:, 1], table[:, 2].astype(np.int64), final_at)
+
+    def feed_arrays(self, t: np.ndarray, y: np.ndarray, q: np.ndarray,
+                    final_at: float | None = None) -> dict[str, list[RollupRow]]:
+        """`feed` for rows already in arrays (t in seconds, y NaN for no value)."""
         out: dict[str, list[RollupRow]] = {}
         for name, width in TIERS.items():
             state = self._states[name]

@@ -74,3 +74,4 @@ def _rollup_table(name: str) -> Table:
 
 rollup_1m = _rollup_table("rollup_1m")
 rollup_1h = _rollup_table("rollup_1h")
+ROLLUP_TABLES = {"rollup_1m": rollup_1m, "rollup_1h": rollup_1h}

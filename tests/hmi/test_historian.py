@@ -313,3 +313,25 @@ def test_a_read_only_database_is_reported_and_acquisition_goes_on(root_owned_fol
     assert report["backlog"] > 0
     assert "readonly" in report["error"] or "read-only" in report["error"] or "unable to open" in report["error"]
     assert stored(path, "t0") == [(10.0, 1.0, Quality.GOOD)]  # what was stored is still there
+
+
+def test_backfill_stores_a_block_of_history_with_its_roll_ups(tmp_path):
+    path = tmp_path / "h.sqlite"
+    t = 1_800_000_000.0 + np.arange(7200.0)  # two hours at 1 Hz
+
+    async def scenario() -> None:
+        historian = Historian(path, flush_interval_s=60)
+        await historian.start(every_sample("a"))
+        assert await historian.backfill("a", t[:3600], np.ones(3600), np.zeros(3600, np.int64)) == 3600
+        # a second block overlapping the first: its hours are recomputed from everything stored
+        assert await historian.backfill("a", t[1800:], np.full(5400, 3.0), np.zeros(5400, np.int64)) == 5400
+        with pytest.raises(ValueError, match="not a historised tag"):
+            await historian.backfill("nope", t, t, t)
+        await historian.close()
+
+    asyncio.run(scenario())
+    assert len(stored(path, "a")) == 7200
+    conn = sqlite3.connect(path)
+    hours = conn.execute("select count, integral / good_s from rollup_1h order by start_us").fetchall()
+    assert hours == [(3600, pytest.approx(2.0, abs=1e-3)), (3600, pytest.approx(3.0))]
+    assert conn.execute("select sum(count) from rollup_1m").fetchone()[0] == 7200
