@@ -58,6 +58,23 @@ class ConnectionSpec(Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+MAX_RETENTION_DAYS = 36_525  # 100 years
+
+
+class RetentionSpec(Strict):
+    """How long history is kept, per tier, in days; None (``null``): forever.
+
+    ``raw_days`` the stored samples, ``minute_days`` the 1-minute roll-ups, ``hour_days`` the 1-hour ones.
+    Older rows are deleted in the background, a little at a time. The sample that holds at the raw cutoff
+    is kept, so the oldest raw history still starts with a value. Nothing forbids keeping a finer tier
+    longer than a coarser one; usually each coarser tier is kept longer (raw < minute < hour).
+    """
+
+    raw_days: float | None = Field(default=90, gt=0, le=MAX_RETENTION_DAYS, allow_inf_nan=False)
+    minute_days: float | None = Field(default=730, gt=0, le=MAX_RETENTION_DAYS, allow_inf_nan=False)
+    hour_days: float | None = Field(default=None, gt=0, le=MAX_RETENTION_DAYS, allow_inf_nan=False)
+
+
 class HistorySpec(Strict):
     """How a tag is kept in the historian.
 
@@ -71,6 +88,9 @@ class HistorySpec(Strict):
 
     Whatever the mode, quality changes and the last value before a gap are always kept, and a value that
     holds is stored again at least every ``max_interval_s``.
+
+    ``retention``: how long this tag's history is kept; when given it replaces the site's
+    (``historian.retention``) as a whole, every tier.
     """
 
     mode: Literal["auto", "sdt", "deadband", "periodic", "all", "off"] = "auto"
@@ -80,6 +100,7 @@ class HistorySpec(Strict):
     period_s: float | None = Field(default=None, gt=0, le=86400, allow_inf_nan=False)
     # Names the tag had before: its history carries on under the new name instead of being orphaned.
     renamed_from: list[str] = Field(default_factory=list)
+    retention: RetentionSpec | None = None  # None: the site's
 
     @model_validator(mode="after")
     def _period_when_periodic(self) -> HistorySpec:
@@ -98,6 +119,8 @@ class HistorianSpec(Strict):
     # Stored rows waiting for the disk (or a database that is down) are bounded: beyond this, the oldest
     # are dropped and counted, so memory stays bounded and the newest data is kept.
     backlog_rows: int = Field(default=2_000_000, ge=10_000)
+    # How long history is kept (every tag's, unless its own history.retention says otherwise).
+    retention: RetentionSpec = Field(default_factory=RetentionSpec)
 
 
 class TagSpec(Strict):
