@@ -54,7 +54,8 @@ class Runtime:
         self.registry = TagRegistry(site)
         config = site.project.historian
         self.historian = Historian(history_target(config.database, self.data_dir),
-                                   flush_interval_s=config.flush_interval_s, backlog_rows=config.backlog_rows)
+                                   flush_interval_s=config.flush_interval_s, backlog_rows=config.backlog_rows,
+                                   retention=config.retention)
         self.history = HistoryReader(self.historian.target)
         self.io = IoThread()
         self.drivers: dict[str, Driver] = {}

@@ -37,9 +37,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from drivers.model import Quality, TagUpdate
 from drivers.values import DataType
 from drivers.waiting import wait_event
-from hmi.site.schema import HistorySpec, TagSpec
+from hmi.site.schema import HistorySpec, RetentionSpec, TagSpec
 from hmi.storage.compression import ANALOG, DISCRETE, Rows, TagStream
 from hmi.storage.database import CorruptDatabase, Database, HistorianError, classify, database_url, open_database
+from hmi.storage.retention import DiskUsage, RetentionWorker, disk_usage, policies
 from hmi.storage.rollups import TIERS, TagRollups, merge_sql
 from hmi.storage.schema import (
     ACQUISITION_STARTED,
@@ -90,7 +91,8 @@ def _numeric(value: object) -> float:
 
 class Historian:
     def __init__(self, target: Path | str, *, flush_interval_s: float = 1.0, batch_rows: int = 10_000,
-                 backlog_rows: int = 2_000_000, busy_timeout_s: float = 5.0) -> None:
+                 backlog_rows: int = 2_000_000, busy_timeout_s: float = 5.0,
+                 retention: RetentionSpec | None = None) -> None:
         self.target = target
         self.flush_interval_s = flush_interval_s
         self.batch_rows = batch_rows
@@ -100,6 +102,8 @@ class Historian:
         self.rows_dropped = 0  # stored rows lost to a full backlog
         self.samples_received = 0
         self.last_error = ""
+        self.retention = retention or RetentionSpec()  # the site's; a tag's own replaces it (history.retention)
+        self._retention: RetentionWorker | None = None  # writer thread
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="historian")
         self._db: Database | None = None
         self._opened_at = 0.0
@@ -217,6 +221,8 @@ class Historian:
             self._failed(str(classify(exc, database.where)))
             return
         self._db = database
+        self._retention = RetentionWorker(database, policies(self.retention, {
+            name: tag.spec.retention for name, tag in self._tags.items()}))
         self.last_error = ""
         log.info("historian: writing to %s", database.where)
 
@@ -302,6 +308,25 @@ class Historian:
         self._events.clear()
         self.rows_written += len(rows)
         self.last_error = ""
+        if not final:
+            self._expire()
+
+    def _expire(self) -> None:
+        """A bounded step of retention (at most ~0.2 s, in short transactions) when one is due."""
+        worker = self._retention
+        if worker is None or not worker.due():
+            return
+        try:
+            step = worker.step()
+        except HistorianError as exc:
+            log.error("historian: retention failed (%s); it is tried again later", exc)
+            return
+        if any(step.deleted.values()):
+            log.debug("historian: retention deleted %s", dict(step.deleted))
+
+    async def disk_usage(self) -> DiskUsage | None:
+        """What the history takes on disk (None while the database is not open)."""
+        return await self._in_writer(lambda: None if self._db is None else disk_usage(self._db))
 
     def _compress(self, batch: dict[str, list[tuple[float, float, int]]], now: float, final: bool) -> None:
         """Samples to rows through each tag's stream, onto the backlog (bounded: the oldest rows dropped)."""

@@ -20,10 +20,11 @@ import numpy as np
 import pytest
 
 from drivers.model import Quality, TagUpdate
-from hmi.site.schema import HistorySpec
+from hmi.site.schema import HistorySpec, RetentionSpec
 from hmi.storage.compression import ANALOG, DISCRETE
 from hmi.storage.historian import Historian, HistoryTag, read_history
 from hmi.storage.schema import ACQUISITION_STARTED, ACQUISITION_STOPPED
+from tests.support import async_wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -335,3 +336,22 @@ def test_backfill_stores_a_block_of_history_with_its_roll_ups(tmp_path):
     hours = conn.execute("select count, integral / good_s from rollup_1h order by start_us").fetchall()
     assert hours == [(3600, pytest.approx(2.0, abs=1e-3)), (3600, pytest.approx(3.0))]
     assert conn.execute("select sum(count) from rollup_1m").fetchone()[0] == 7200
+
+
+def test_retention_runs_in_the_background_and_disk_usage_is_reported(tmp_path):
+    path = tmp_path / "h.sqlite"
+    old = time.time() - 86400 * 3
+
+    async def scenario() -> None:
+        historian = Historian(path, flush_interval_s=0.05, retention=RetentionSpec(raw_days=1))
+        await historian.start(every_sample("a"))
+        historian.submit([sample("a", float(i), old + i) for i in range(1000)])
+        historian.submit([sample("a", 7.0, time.time())])
+        await async_wait_until(lambda: len(stored(path, "a")) == 2, message="old samples expired")
+        usage = await historian.disk_usage()
+        assert usage.bytes > 0
+        await historian.close()
+
+    asyncio.run(scenario())
+    # the sample that holds at the cutoff stays: the value is known from then on
+    assert [v for _, v, _ in stored(path, "a")] == [999.0, 7.0]
