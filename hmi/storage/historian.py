@@ -102,7 +102,9 @@ class Historian:
         self.rows_dropped = 0  # stored rows lost to a full backlog
         self.samples_received = 0
         self.last_error = ""
-        self.retention = retention or RetentionSpec()  # the site's; a tag's own replaces it (history.retention)
+        # The site's retention (the Runtime passes historian.retention: 90 days raw by default); a tag's own
+        # replaces it (history.retention). Without one, history is kept until a tag says otherwise.
+        self.retention = retention or RetentionSpec(raw_days=None, minute_days=None, hour_days=None)
         self._retention: RetentionWorker | None = None  # writer thread
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="historian")
         self._db: Database | None = None
