@@ -1,85 +1,478 @@
-"""Historian ingest: our writer (SQLAlchemy, batched on its own thread) vs raw sqlite3
-executemany into the same WITHOUT ROWID table, in the same run. Reports rows/s and the ratio."""
+"""Historian: live ingest, burst backfill, reading an hour out of a large store, and bytes per stored value.
+
+The four goals of the historian issue, measured in one run (python -m tests.benchmarks.bench_historian):
+
+1. Ingest: 10,000 tags at 10 Hz (100,000 values/s) of noisy analog random walks, swinging door on, through
+   a real asyncio loop that submits one list of 10,000 TagUpdates every 0.1 s (as the tag registry does),
+   the historian at its defaults (flush_interval_s=1 s, batch_rows=10,000). Goal: <= 25 % of one core.
+   CPU = process time (every thread) / wall time; the benchmark's own cost of building the TagUpdates is
+   measured on its thread (thread_time) and subtracted. A second run with batch_rows above one second of
+   samples shows the cost when the writer really flushes once a second.
+2. Backfill: N tags x M samples (mode "all") through `Historian.backfill` vs raw sqlite3 `executemany`
+   (INSERT OR REPLACE, the historian's statement and pragmas, transactions of the same size) into a file
+   created by `open_database` (the same schema). The baseline includes turning the arrays into rows (the
+   input of both is arrays). The backfill also computes and stores the roll-ups. Goal: >= 0.8x raw.
+3. One hour (3,600 samples at 1 s) of one tag from a store of >= 100M rows, `HistoryStore.raw`, 200 random
+   tags and hours. Goal: median <= 2 ms. Baseline: the bare sqlite3 query (fresh read-only connection, as
+   HistoryStore opens one per call) + fetchall + np.array. The store is built once (minutes) into
+   bench-results/cache and reused (tests/benchmarks/historian_store.py). The page cache is warm after the
+   build or previous runs: these are warm-cache figures.
+4. Bytes per stored value: 100 tags x 100,000 samples of a noisy random walk, mode "sdt" at 0.5 % of each
+   signal's range vs mode "all", written by backfill; file bytes (after a WAL checkpoint) / input values.
+
+LINEWISE_BENCH_QUICK=1 runs a smaller version of everything (a 10M-row store instead of 100M).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import io
+import os
+import pstats
+import random
+import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from drivers.model import Quality, TagUpdate
 from hmi.site.schema import HistorySpec
 from hmi.storage.compression import ANALOG
-from hmi.storage.historian import Historian, HistoryTag
-from tests.benchmarks import write_result
+from hmi.storage.database import open_database
+from hmi.storage.historian import BACKFILL_ROWS, Historian, HistoryTag
+from hmi.storage.queries import HistoryStore
+from tests.benchmarks import historian_store, write_result
 
-TAGS = 100
-ROWS = 200_000
-BATCH = 10_000
+QUICK = os.environ.get("LINEWISE_BENCH_QUICK", "") not in ("", "0")
+
+# 1. ingest
+INGEST_TAGS, INGEST_HZ = 10_000, 10
+INGEST_SECONDS = 6.0 if QUICK else 15.0
+INGEST_DEVIATION = 0.1  # twice the walk's step: about a fifth of the samples are kept
+INGEST_CPU_GOAL = 0.25
+# 2. backfill
+BACKFILL_TAGS, BACKFILL_SAMPLES = (5, 100_000) if QUICK else (30, 100_000)
+BACKFILL_REPEATS = 2 if QUICK else 3
+BACKFILL_GOAL = 0.8
+# 3. query
+STORE_TAGS, STORE_SAMPLES = (100, 100_000) if QUICK else (1_000, 100_000)
+QUERIES = 200
+QUERY_GOAL_S = 0.002
+FREE_DISK_NEEDED = 10e9
+# 4. bytes per value
+SIZE_TAGS, SIZE_SAMPLES = (20, 100_000) if QUICK else (100, 100_000)
+SIZE_DEVIATION = 0.005  # of each signal's range
+
+TAG_PREFIX = "t"
 
 
-def make_updates() -> list[list[TagUpdate]]:
-    start = 1.7e9
-    batches, batch = [], []
-    for i in range(ROWS):
-        batch.append(TagUpdate(f"t{i % TAGS}", float(i), Quality.GOOD, start + i * 0.001, start + i * 0.001))
-        if len(batch) == BATCH:
-            batches.append(batch)
-            batch = []
-    return batches
+def tag_names(n: int) -> list[str]:
+    return [f"{TAG_PREFIX}{i:05d}" for i in range(n)]
 
 
-def bench_ours(folder: Path, batches: list[list[TagUpdate]]) -> float:
-    async def run() -> float:
-        historian = Historian(folder / "ours.sqlite", flush_interval_s=3600, batch_rows=BATCH)
-        await historian.start([HistoryTag(f"t{i}", HistorySpec(mode="all"), ANALOG) for i in range(TAGS)])
-        began = time.perf_counter()
-        for batch in batches:
+def noisy_walk(rng: np.random.Generator, n: int) -> np.ndarray:
+    return 50.0 + np.cumsum(rng.normal(0.0, 0.05, n)) + rng.normal(0.0, 0.02, n)
+
+
+def top_of(profile: cProfile.Profile, lines: int = 14) -> str:
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(lines)
+    text = out.getvalue()
+    start = text.find("   ncalls")
+    return text[start:].rstrip() if start >= 0 else text
+
+
+def checkpoint(path: Path) -> None:
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def file_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+
+
+# -- 1. ingest ----------------------------------------------------------------------------------------
+
+
+def ingest(folder: Path, batch_rows: int, seconds: float, profile: bool = False) -> dict[str, Any]:
+    names = tag_names(INGEST_TAGS)
+    specs = [HistoryTag(n, HistorySpec(mode="sdt", deviation=INGEST_DEVIATION), ANALOG) for n in names]
+    rng = np.random.default_rng(5)
+    level = 50.0 + rng.normal(0.0, 5.0, INGEST_TAGS)
+    good = Quality.GOOD
+
+    def updates(ts: float) -> list[TagUpdate]:
+        nonlocal level
+        level = level + rng.normal(0.0, 0.05, INGEST_TAGS)
+        values = (level + rng.normal(0.0, 0.02, INGEST_TAGS)).tolist()
+        return [TagUpdate(n, v, good, ts, ts) for n, v in zip(names, values, strict=True)]
+
+    async def run() -> dict[str, Any]:
+        historian = Historian(folder / "ingest.sqlite", batch_rows=batch_rows)  # flush_interval_s: default 1 s
+        await historian.start(specs)
+        writes: list[float] = []  # writer thread CPU per flush
+        write = historian._write
+        profiler = cProfile.Profile() if profile else None
+
+        def timed_write(*args: Any) -> None:
+            began = time.thread_time()
+            if profiler is not None:
+                profiler.enable()
+            try:
+                write(*args)
+            finally:
+                if profiler is not None:
+                    profiler.disable()
+                writes.append(time.thread_time() - began)
+
+        historian._write = timed_write  # type: ignore[method-assign]
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(1.2)  # the first flush (the acquisition start) out of the way
+        writes.clear()
+        ticks = round(seconds * INGEST_HZ)
+        build_cpu = submit_cpu = 0.0
+        late = 0
+        wall0, cpu0, rows0 = time.perf_counter(), time.process_time(), historian.rows_written
+        next_at = loop.time()
+        for _ in range(ticks):
+            t0 = time.thread_time()
+            batch = updates(time.time())
+            t1 = time.thread_time()
             historian.submit(batch)
-            await historian._flush()  # one commit per batch, as the writer task does
-        elapsed = time.perf_counter() - began
+            submit_cpu += time.thread_time() - t1
+            build_cpu += t1 - t0
+            next_at += 1.0 / INGEST_HZ
+            delay = next_at - loop.time()
+            late += delay < 0
+            await asyncio.sleep(max(0.0, delay))
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        rows = historian.rows_written - rows0
+        flushes, writer_cpu = len(writes), sum(writes)
+        waiting = historian._pending_count + historian.backlog
+        close0 = time.perf_counter()
         await historian.close()
-        assert historian.rows_written == ROWS
-        return elapsed
+        close_s = time.perf_counter() - close0
+        values = ticks * INGEST_TAGS
+        return {
+            "batch_rows": batch_rows, "flush_interval_s": historian.flush_interval_s, "seconds": wall,
+            "values": values, "values_per_s": values / wall, "rows_stored": rows, "rows_per_s": rows / wall,
+            "kept_ratio": historian.rows_written / max(1, historian.samples_received),
+            "cpu_fraction_total": cpu / wall, "cpu_fraction_building_updates": build_cpu / wall,
+            "cpu_fraction_historian": (cpu - build_cpu) / wall, "cpu_fraction_submit": submit_cpu / wall,
+            "cpu_fraction_writer_thread": writer_cpu / wall, "flushes": flushes, "flushes_per_s": flushes / wall,
+            "writer_cpu_per_flush_ms": 1e3 * writer_cpu / max(1, flushes), "late_ticks": int(late),
+            "waiting_at_end": waiting, "close_s": close_s, "rows_dropped": historian.rows_dropped,
+            "profile": top_of(profiler) if profiler is not None else None,
+        }
 
     return asyncio.run(run())
 
 
-def bench_raw(folder: Path, batches: list[list[TagUpdate]]) -> float:
-    conn = sqlite3.connect(folder / "raw.sqlite")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE samples (tag_id INTEGER, ts_us INTEGER, value REAL, quality INTEGER NOT NULL,"
-                 " PRIMARY KEY (tag_id, ts_us)) WITHOUT ROWID")
-    ids = {f"t{i}": i + 1 for i in range(TAGS)}
+# -- 2. backfill --------------------------------------------------------------------------------------
+
+
+def backfill_data() -> tuple[np.ndarray, list[np.ndarray]]:
+    rng = np.random.default_rng(7)
+    t = 1.6e9 + np.arange(BACKFILL_SAMPLES, dtype=np.float64)
+    return t, [noisy_walk(rng, BACKFILL_SAMPLES) for _ in range(BACKFILL_TAGS)]
+
+
+def backfill_ours(path: Path, t: np.ndarray, values: list[np.ndarray], mode: str = "all",
+                  deviations: list[float] | None = None, profile: bool = False) -> tuple[float, int, str | None]:
+    names = tag_names(len(values))
+    specs = [HistoryTag(n, HistorySpec(mode=mode, deviation=deviations[i] if deviations else 0.0), ANALOG)
+             for i, n in enumerate(names)]
+    quality = np.zeros(len(t), dtype=np.int64)
+
+    async def run() -> tuple[float, int, str | None]:
+        historian = Historian(path)
+        await historian.start(specs)
+        profiler = cProfile.Profile() if profile else None
+        if profiler is not None:
+            inner = historian._backfill
+
+            def profiled(*args: Any) -> int:
+                profiler.enable()
+                try:
+                    return inner(*args)
+                finally:
+                    profiler.disable()
+
+            historian._backfill = profiled  # type: ignore[method-assign]
+        stored = 0
+        began = time.perf_counter()
+        for name, y in zip(names, values, strict=True):
+            stored += await historian.backfill(name, t, y, quality)
+        elapsed = time.perf_counter() - began
+        await historian.close()
+        return elapsed, stored, top_of(profiler) if profiler is not None else None
+
+    return asyncio.run(run())
+
+
+def backfill_raw(path: Path, t: np.ndarray, values: list[np.ndarray]) -> tuple[float, int]:
+    open_database(path).dispose()  # the same schema (and WAL mode)
+    ts = np.round(t * 1e6).astype(np.int64)
+    quality = np.zeros(len(t), dtype=np.int64)
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # the historian's pragmas
+        began = time.perf_counter()
+        stored = 0
+        for tag_id, y in enumerate(values, start=1):
+            rows = list(zip([tag_id] * len(ts), ts.tolist(), y.tolist(), quality.tolist(), strict=True))
+            for at in range(0, len(rows), BACKFILL_ROWS):
+                conn.execute("BEGIN")
+                conn.executemany("INSERT OR REPLACE INTO samples (tag_id, ts_us, value, quality) VALUES (?, ?, ?, ?)",
+                                 rows[at:at + BACKFILL_ROWS])
+                conn.execute("COMMIT")
+            stored += len(rows)
+        elapsed = time.perf_counter() - began
+    return elapsed, stored
+
+
+def bench_backfill(folder: Path) -> dict[str, Any]:
+    t, values = backfill_data()
+    total = BACKFILL_TAGS * BACKFILL_SAMPLES
+    raw_s, ours_s = [], []
+    for k in range(BACKFILL_REPEATS):  # interleaved, best of: the machine is small and noisy
+        path = folder / f"raw-{k}.sqlite"
+        elapsed, stored = backfill_raw(path, t, values)
+        assert stored == total
+        raw_s.append(elapsed)
+        path.unlink()
+        path = folder / f"ours-{k}.sqlite"
+        elapsed, stored, _ = backfill_ours(path, t, values)
+        assert stored == total, (stored, total)
+        ours_s.append(elapsed)
+        path.unlink()
+    raw, ours = min(raw_s), min(ours_s)
+    result: dict[str, Any] = {
+        "tags": BACKFILL_TAGS, "samples_per_tag": BACKFILL_SAMPLES, "rows": total, "transaction_rows": BACKFILL_ROWS,
+        "raw_rows_per_s": total / raw, "ours_rows_per_s": total / ours, "ratio_ours_vs_raw": raw / ours,
+        "raw_s": raw_s, "ours_s": ours_s, "rollups_included": True,
+    }
+    if result["ratio_ours_vs_raw"] < BACKFILL_GOAL:
+        _, _, result["profile"] = backfill_ours(folder / "profiled.sqlite", t, values[:3], profile=True)
+    return result
+
+
+# -- 3. query -----------------------------------------------------------------------------------------
+
+
+def bare_query(path: Path, tag_id: int, lo: int, hi: int) -> np.ndarray:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        rows = conn.execute("SELECT ts_us, value, quality FROM samples WHERE tag_id = ? AND ts_us >= ? AND ts_us <= ? "
+                            "ORDER BY ts_us", (tag_id, lo, hi)).fetchall()
+    return np.array(rows, dtype=np.float64)
+
+
+def bench_query() -> dict[str, Any]:
+    rows = STORE_TAGS * STORE_SAMPLES
+    path = historian_store.cache_dir() / f"history-{rows // 1_000_000}M.sqlite"
+    meta = historian_store.describe(path)
+    reused = meta is not None and meta["tags"] == STORE_TAGS and meta["samples"] == STORE_SAMPLES
+    free = shutil.disk_usage(path.parent if path.parent.exists() else Path.cwd()).free
+    if not reused and free < FREE_DISK_NEEDED:
+        message = f"skipped: {free / 1e9:.1f} GB free, {FREE_DISK_NEEDED / 1e9:.0f} GB needed to build the store"
+        print(f"3. query: {message}")
+        return {"skipped": message}
+    if reused:
+        print(f"3. query: reusing the cached store {path} ({meta['rows']:,} rows, {meta['bytes'] / 1e9:.2f} GB)")
+    else:
+        print(f"3. query: building the store {path} ({rows:,} rows; takes minutes, cached for the next runs)")
     began = time.perf_counter()
-    for batch in batches:
-        rows = [(ids[u.tag], int(u.source_ts * 1e6), u.value, int(u.quality)) for u in batch]
-        with conn:
-            conn.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?)", rows)
-    elapsed = time.perf_counter() - began
-    conn.close()
-    return elapsed
+    meta, _ = historian_store.ensure(path, STORE_TAGS, STORE_SAMPLES)
+    built_s = 0.0 if reused else time.perf_counter() - began
+    store = HistoryStore(path)
+    rng = random.Random(3)
+    cases = []
+    for _ in range(QUERIES):
+        i = rng.randrange(STORE_TAGS)
+        start = meta["t0"] + rng.randrange(STORE_SAMPLES - 3600)
+        cases.append((i, start))
+    ours_s, bare_s, counts = [], [], []
+    for i, start in cases:  # interleaved
+        began = time.perf_counter()
+        series = store.raw(historian_store.tag_name(i), start, start + 3600)
+        ours_s.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        table = bare_query(path, i + 1, round(start * 1e6), round((start + 3600) * 1e6))
+        bare_s.append(time.perf_counter() - began)
+        assert len(table) == len(series), (len(table), len(series))
+        counts.append(len(series))
+    # the bare query on one open connection: what the query itself costs, without the connect
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        kept_s = []
+        for i, start in cases:
+            began = time.perf_counter()
+            np.array(conn.execute("SELECT ts_us, value, quality FROM samples WHERE tag_id = ? AND ts_us >= ? AND "
+                                  "ts_us <= ? ORDER BY ts_us", (i + 1, round(start * 1e6),
+                                                                round((start + 3600) * 1e6))).fetchall(),
+                     dtype=np.float64)
+            kept_s.append(time.perf_counter() - began)
+
+    def p90(xs: list[float]) -> float:
+        return float(np.percentile(xs, 90))
+
+    result: dict[str, Any] = {
+        "store": str(path), "store_rows": meta["rows"], "store_bytes": meta["bytes"], "store_reused": reused,
+        "store_build_s": built_s or meta.get("build_s"), "queries": QUERIES,
+        "rows_per_query": statistics.median(counts),
+        "ours_median_ms": 1e3 * statistics.median(ours_s), "ours_p90_ms": 1e3 * p90(ours_s),
+        "bare_median_ms": 1e3 * statistics.median(bare_s), "bare_p90_ms": 1e3 * p90(bare_s),
+        "bare_open_connection_median_ms": 1e3 * statistics.median(kept_s),
+        "ratio_ours_vs_bare": statistics.median(bare_s) / statistics.median(ours_s),
+        "warm_cache": True,
+    }
+    if result["ours_median_ms"] > QUERY_GOAL_S * 1e3:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for i, start in cases[:50]:
+            store.raw(historian_store.tag_name(i), start, start + 3600)
+        profiler.disable()
+        result["profile"] = top_of(profiler)
+    store.close()
+    return result
+
+
+# -- 4. bytes per value -------------------------------------------------------------------------------
+
+
+def bench_size(folder: Path) -> dict[str, Any]:
+    rng = np.random.default_rng(13)
+    t = 1.6e9 + np.arange(SIZE_SAMPLES, dtype=np.float64)
+    values = [noisy_walk(rng, SIZE_SAMPLES) for _ in range(SIZE_TAGS)]
+    deviations = [SIZE_DEVIATION * float(np.ptp(y)) for y in values]
+    inputs = SIZE_TAGS * SIZE_SAMPLES
+    result: dict[str, Any] = {"tags": SIZE_TAGS, "samples_per_tag": SIZE_SAMPLES, "values": inputs,
+                              "deviation_of_range": SIZE_DEVIATION}
+    for mode in ("sdt", "all"):
+        path = folder / f"size-{mode}.sqlite"
+        elapsed, stored, _ = backfill_ours(path, t, values, mode, deviations)
+        checkpoint(path)
+        size = file_bytes(path)
+        with closing(sqlite3.connect(path)) as conn:
+            page = conn.execute("PRAGMA page_size").fetchone()[0]
+            free_pages = conn.execute("PRAGMA freelist_count").fetchone()[0]
+            try:
+                samples_bytes = conn.execute("SELECT SUM(pgsize) FROM dbstat WHERE name = 'samples'").fetchone()[0]
+            except sqlite3.OperationalError:  # SQLite built without dbstat
+                samples_bytes = None
+        result[mode] = {"rows": stored, "kept_ratio": stored / inputs, "file_bytes": size,
+                        "bytes_per_value": size / inputs, "bytes_per_stored_row": size / max(1, stored),
+                        "samples_table_bytes": samples_bytes, "free_bytes": free_pages * page,
+                        "backfill_s": elapsed}
+        path.unlink()
+    result["compression_ratio"] = result["all"]["file_bytes"] / result["sdt"]["file_bytes"]
+    return result
+
+
+# -- report -------------------------------------------------------------------------------------------
+
+
+def timed(label: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    began = time.perf_counter()
+    result = fn()
+    print(f"   ({label}: {time.perf_counter() - began:.0f} s)", flush=True)
+    return result
 
 
 def main() -> None:
-    batches = make_updates()
-    raw_times, our_times = [], []
-    for _ in range(3):  # interleaved, best of three: this machine is small and noisy
-        with tempfile.TemporaryDirectory() as tmp:
-            raw_times.append(bench_raw(Path(tmp), batches))
-        with tempfile.TemporaryDirectory() as tmp:
-            our_times.append(bench_ours(Path(tmp), batches))
-    raw, ours = min(raw_times), min(our_times)
-    result = {"rows": ROWS, "batch": BATCH, "raw_rows_per_s": ROWS / raw, "ours_rows_per_s": ROWS / ours,
-              "ratio_ours_vs_raw": raw / ours}
-    print(f"{'writer':<28}{'rows/s':>14}")
-    print(f"{'raw sqlite3 executemany':<28}{result['raw_rows_per_s']:>14,.0f}")
-    print(f"{'linewise Historian':<28}{result['ours_rows_per_s']:>14,.0f}")
-    print(f"ratio (ours / raw): {result['ratio_ours_vs_raw']:.2f}")
-    write_result("bench-historian", result)
+    print(f"historian benchmark{' (LINEWISE_BENCH_QUICK: smaller sizes)' if QUICK else ''}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        print(f"1. ingest: {INGEST_TAGS:,} tags x {INGEST_HZ} Hz, SDT, {INGEST_SECONDS:.0f} s per run", flush=True)
+        ingest_default = timed("ingest, defaults", lambda: ingest(folder / "a", 10_000, INGEST_SECONDS))
+        ingest_1s = timed("ingest, 1 s flushes", lambda: ingest(
+            folder / "b", 4 * INGEST_TAGS * INGEST_HZ, INGEST_SECONDS))
+        if ingest_default["cpu_fraction_historian"] > INGEST_CPU_GOAL:
+            ingest_default["profile"] = timed("ingest, profiled", lambda: ingest(
+                folder / "c", 10_000, min(INGEST_SECONDS, 6.0), profile=True))["profile"]
+        print(f"2. backfill: {BACKFILL_TAGS} tags x {BACKFILL_SAMPLES:,} samples, mode all", flush=True)
+        backfill = timed("backfill", lambda: bench_backfill(folder))
+        print(f"4. size: {SIZE_TAGS} tags x {SIZE_SAMPLES:,} samples, SDT at {SIZE_DEVIATION:.1%} of range vs all",
+              flush=True)
+        size = timed("size", lambda: bench_size(folder))
+    query = timed("query", bench_query)
+
+    print()
+    print("1. ingest (process CPU / wall; the benchmark's building of TagUpdates subtracted)")
+    print(f"   {'run':<34}{'values/s':>10}{'rows/s':>9}{'CPU total':>10}{'building':>9}{'historian':>10}"
+          f"{'writer':>8}{'submit':>8}{'flushes/s':>10}{'ms/flush':>9}")
+    for label, r in (("defaults (1 s, batch_rows 10,000)", ingest_default),
+                     (f"1 s flushes (batch_rows {ingest_1s['batch_rows']:,})", ingest_1s)):
+        print(f"   {label:<34}{r['values_per_s']:>10,.0f}{r['rows_per_s']:>9,.0f}{r['cpu_fraction_total']:>10.1%}"
+              f"{r['cpu_fraction_building_updates']:>9.1%}{r['cpu_fraction_historian']:>10.1%}"
+              f"{r['cpu_fraction_writer_thread']:>8.1%}{r['cpu_fraction_submit']:>8.1%}{r['flushes_per_s']:>10.1f}"
+              f"{r['writer_cpu_per_flush_ms']:>9.1f}")
+        print(f"   {'':<34}kept {r['kept_ratio']:.1%} of the samples, {r['late_ticks']} late ticks, "
+              f"{r['waiting_at_end']:,} samples/rows waiting at the end, close {r['close_s']:.1f} s, "
+              f"{r['rows_dropped']} dropped")
+    print("2. backfill (best of the interleaved runs; the historian's includes its roll-ups)")
+    print(f"   raw sqlite3 executemany {backfill['raw_rows_per_s']:>12,.0f} rows/s")
+    print(f"   Historian.backfill      {backfill['ours_rows_per_s']:>12,.0f} rows/s   ratio "
+          f"{backfill['ratio_ours_vs_raw']:.2f}")
+    if "skipped" in query:
+        print(f"3. query: {query['skipped']}")
+    else:
+        print(f"3. query: one hour ({query['rows_per_query']:,.0f} rows) of one tag from {query['store_rows']:,} rows "
+              f"({query['store_bytes'] / 1e9:.2f} GB, {'cached' if query['store_reused'] else 'built this run'}; "
+              "warm page cache)")
+        print(f"   HistoryStore.raw        median {query['ours_median_ms']:6.2f} ms, "
+              f"p90 {query['ours_p90_ms']:6.2f} ms")
+        print(f"   bare sqlite3 + np.array median {query['bare_median_ms']:6.2f} ms, "
+              f"p90 {query['bare_p90_ms']:6.2f} ms "
+              f"(on an open connection: {query['bare_open_connection_median_ms']:.2f} ms)")
+    print("4. bytes per value (file after a WAL checkpoint / input values)")
+    for mode in ("sdt", "all"):
+        r = size[mode]
+        print(f"   {mode:<4} {r['bytes_per_value']:6.2f} B/value, {r['rows']:>10,} rows ({r['kept_ratio']:.1%}), "
+              f"{r['file_bytes'] / 1e6:7.1f} MB, {r['bytes_per_stored_row']:.1f} B/stored row"
+              + ("" if r["samples_table_bytes"] is None else
+                 f"; samples table alone {r['samples_table_bytes'] / r['rows']:.1f} B/row, "
+                 f"{r['samples_table_bytes'] / size['values']:.2f} B/value (the rest: roll-ups, tags)"))
+    print(f"   compression ratio {size['compression_ratio']:.1f}x")
+
+    goals = [
+        ("1. ingest 100k values/s, <= 25 % of a core", f"{ingest_default['cpu_fraction_historian']:.1%} of a core at "
+         f"{ingest_default['values_per_s']:,.0f} values/s",
+         ingest_default["cpu_fraction_historian"] <= INGEST_CPU_GOAL
+         and ingest_default["values_per_s"] >= 0.97 * INGEST_TAGS * INGEST_HZ),
+        ("2. backfill >= 0.8x raw executemany", f"{backfill['ratio_ours_vs_raw']:.2f}x",
+         backfill["ratio_ours_vs_raw"] >= BACKFILL_GOAL),
+        ("3. 1 h of 1 tag from >= 100M rows, median <= 2 ms",
+         "skipped" if "skipped" in query
+         else f"{query['ours_median_ms']:.2f} ms ({query['store_rows'] / 1e6:.0f}M rows)",
+         None if "skipped" in query
+         else query["ours_median_ms"] <= QUERY_GOAL_S * 1e3 and query["store_rows"] >= 100e6),
+        ("4. bytes/value, SDT 0.5 % vs raw", f"{size['sdt']['bytes_per_value']:.2f} vs "
+         f"{size['all']['bytes_per_value']:.2f} B ({size['compression_ratio']:.1f}x)", None),
+    ]
+    print()
+    print(f"{'goal':<52}{'measured':<44}status")
+    for goal, measured, met in goals:
+        status = "reported" if met is None else ("met" if met else "NOT met")
+        if goal.startswith("3.") and "skipped" not in query and query["store_rows"] < 100e6:
+            status += " (quick store < 100M rows)"
+        print(f"{goal:<52}{measured:<44}{status}")
+    for label, profile in (("ingest (writer thread)", ingest_default.get("profile")),
+                           ("backfill (writer thread)", backfill.get("profile")), ("query", query.get("profile"))):
+        if profile:
+            print(f"\nprofile, {label}, by own time:\n{profile}")
+    write_result("bench-historian", {
+        "quick": QUICK, "ingest_defaults": ingest_default, "ingest_1s_flushes": ingest_1s, "backfill": backfill,
+        "query": query, "size": size,
+        "goals": {goal: {"measured": measured, "met": met} for goal, measured, met in goals},
+    })
 
 
 if __name__ == "__main__":
