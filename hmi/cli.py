@@ -22,7 +22,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="linewise", description="Linewise HMI and supervisory control.",
                                      epilog="Certificates: `linewise pki {list,trust,untrust} --site DIR` "
                                             "(see `linewise pki --help`). History: `linewise history "
-                                            "{export,usage} --site DIR` (see `linewise history --help`).")
+                                            "{export,usage} --site DIR` (see `linewise history --help`). Event "
+                                            "journal: `linewise audit {verify,list} --site DIR` (see `linewise "
+                                            "audit --help`).")
     parser.add_argument("--site", type=Path, help="site folder containing site.yaml")
     parser.add_argument("--demo", action="store_true",
                         help="start the built-in demo plant (OPC UA + Modbus on 127.0.0.1) and open its site")
@@ -67,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         from hmi.history_cli import history_main
 
         return history_main(argv[1:])
+    if argv[:1] == ["audit"]:
+        from hmi.audit_cli import audit_main
+
+        return audit_main(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     for noisy in ("asyncua", "pymodbus"):

@@ -75,3 +75,37 @@ def _rollup_table(name: str) -> Table:
 rollup_1m = _rollup_table("rollup_1m")
 rollup_1h = _rollup_table("rollup_1h")
 ROLLUP_TABLES = {"rollup_1m": rollup_1m, "rollup_1h": rollup_1h}
+
+# The event journal (hmi.storage.journal): operator actions and system events, hash-chained per station
+# (the workstation that wrote them), so that a changed, inserted or deleted row is detected. Text columns
+# are never NULL ("" when empty), so the hash has one encoding for "nothing".
+journal = Table(
+    "journal",
+    metadata,
+    Column("station", String, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # 1, 2, 3 ... per station
+    Column("ts_us", BigInteger, nullable=False, index=True),  # when it happened, UTC epoch µs
+    Column("category", String(16), nullable=False),
+    Column("event", String, nullable=False),
+    Column("source", String, nullable=False),
+    Column("user_name", String, nullable=False),  # not "user": a reserved word in PostgreSQL
+    Column("old_value", String, nullable=False),
+    Column("new_value", String, nullable=False),
+    Column("reason", String, nullable=False),
+    Column("message", String, nullable=False),
+    Column("result", String, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# Rows waiting to be forwarded by the sync plugins, written in the same transaction as what they point at.
+outbox = Table(
+    "outbox",
+    metadata,
+    # 64-bit on PostgreSQL (history rows will come here too); SQLite's INTEGER PRIMARY KEY is already 64-bit
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # "journal"
+    Column("station", String, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+)
