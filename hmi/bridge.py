@@ -37,6 +37,7 @@ class Bridge(QObject):
     connection_changed = Signal(str, str, str)  # connection, ConnectionState.value, detail
     write_finished = Signal(str, bool, str)  # tag, succeeded, message
     diagnostics_ready = Signal(dict)  # connection -> snapshot of state and counters
+    historian_status_ready = Signal(dict)  # the historian's health, counters and disk usage (health.py)
     certificate_trusted = Signal(str, bool, str)  # connection, succeeded, message
     _result_ready = Signal(object, object, object)  # callback, result, error: queued to the GUI thread
     _batch_ready = Signal(list)  # emitted on the io thread, queued to the GUI thread
@@ -133,6 +134,10 @@ class Bridge(QObject):
         """Ask for a snapshot of every connection; it arrives as diagnostics_ready."""
         self.runtime.request_diagnostics().add_done_callback(self._on_diagnostics)
 
+    def request_historian_status(self) -> None:
+        """Ask for the historian's status; it arrives as historian_status_ready."""
+        self.runtime.request_historian_status().add_done_callback(self._on_historian_status)
+
     def trust_certificate(self, connection: str, thumbprint: str) -> None:
         future = self.runtime.trust_certificate(connection, thumbprint)
         future.add_done_callback(lambda f: self._on_trusted(connection, f))
@@ -142,6 +147,12 @@ class Bridge(QObject):
     def _on_diagnostics(self, future: concurrent.futures.Future[dict]) -> None:
         if future.exception() is None:
             self.diagnostics_ready.emit(future.result())
+
+    def _on_historian_status(self, future: concurrent.futures.Future[dict]) -> None:
+        if future.exception() is None:
+            self.historian_status_ready.emit(future.result())
+        else:  # the indicator shows that its status is stale
+            log.warning("historian status failed: %r", future.exception())
 
     def _on_trusted(self, connection: str, future: concurrent.futures.Future[str]) -> None:
         exc = future.exception()

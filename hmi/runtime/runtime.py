@@ -132,6 +132,11 @@ class Runtime:
         """A snapshot of every connection, taken on the io loop (never blocks the caller)."""
         return self.io.submit(self._diagnostics())
 
+    def request_historian_status(self) -> concurrent.futures.Future[dict[str, Any]]:
+        """The historian's health, counters, disk usage and retention, taken on the io loop (never blocks the
+        caller; the sizes are measured on the historian's own thread, at most every few seconds)."""
+        return self.io.submit(self._historian_status())
+
     def trust_certificate(self, connection: str, thumbprint: str) -> concurrent.futures.Future[str]:
         """Trust the server certificate a connection was refused for, and reconnect at once."""
         return self.io.submit(self._trust(connection, thumbprint))
@@ -170,6 +175,9 @@ class Runtime:
             base = {"url": conn.url, "description": conn.description, "state": state.value, "detail": detail}
             snapshot[conn.name] = {**base, **(driver.diagnostics() if driver is not None else {})}
         return snapshot
+
+    async def _historian_status(self) -> dict[str, Any]:
+        return {**await self.historian.health.snapshot(), "data_dir": str(self.data_dir)}
 
     async def _trust(self, connection: str, thumbprint: str) -> str:
         driver = self.drivers.get(connection)

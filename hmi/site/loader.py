@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from drivers.plugins import AddressError, TagAddress, parse_tag_address, plugin_for_url
+from hmi.site.alarm_checks import check_alarms
 from hmi.site.schema import ConnectionSpec, SiteProject, TagSpec
 
 SITE_FILE = "site.yaml"
@@ -109,6 +110,7 @@ def parse_site(text: str, path: Path) -> Site:
     settings = _check_connections(project, path.parent, file, lines, problems)
     addresses = _check_tags(project, settings, file, lines, problems)
     _check_screens(project, file, lines, problems)
+    check_alarms(project, lambda loc, message: problems.append(_problem(file, lines, loc, message)))
     if problems:
         raise SiteError(problems)
     return Site(path.parent, project, addresses, settings)

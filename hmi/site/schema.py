@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from drivers.plugins import AddressError, parse_tag_address
 from drivers.values import DataType
-
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from hmi.site.alarm_schema import AlarmSettings, AlarmSpec
+from hmi.site.schema_base import NAME_PATTERN, Strict
 
 
 class Range(Strict):
@@ -138,6 +134,8 @@ class TagSpec(Strict):
     on_text: str = "ON"
     off_text: str = "OFF"
     history: HistorySpec = Field(default_factory=HistorySpec)
+    area: str = ""  # plant area (alarm filters, navigation)
+    alarms: list[AlarmSpec] = Field(default_factory=list)
 
     @field_validator("address")
     @classmethod
@@ -190,3 +188,4 @@ class SiteProject(Strict):
     tags: list[TagSpec]
     screens: list[ScreenSpec] = Field(default_factory=list)
     historian: HistorianSpec = Field(default_factory=HistorianSpec)
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)

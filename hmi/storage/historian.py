@@ -40,6 +40,7 @@ from drivers.waiting import wait_event
 from hmi.site.schema import HistorySpec, RetentionSpec, TagSpec
 from hmi.storage.compression import ANALOG, DISCRETE, Rows, TagStream
 from hmi.storage.database import CorruptDatabase, Database, HistorianError, classify, database_url, open_database
+from hmi.storage.health import HistorianHealth
 from hmi.storage.retention import DiskUsage, RetentionWorker, disk_usage, policies
 from hmi.storage.rollups import TIERS, TagRollups, merge_sql
 from hmi.storage.schema import (
@@ -125,6 +126,7 @@ class Historian:
         self._stopped_before: float | None = None  # the last acquisition stop (or start) recorded before ours
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self.health = HistorianHealth(self)  # status snapshots for the application (io loop)
 
     @property
     def path(self) -> Path:

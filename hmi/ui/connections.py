@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from hmi.bridge import Bridge
 from hmi.ui.browser import BrowserDialog
 from hmi.ui.device_details import DeviceDetails
+from hmi.ui.historian_panel import HistorianPanel
 from hmi.ui.register_scanner import RegisterScanner
 from widgets.style import BAD_DATA
 
@@ -99,6 +100,8 @@ class ConnectionsWindow(QDialog):
         self.device_details.setVisible(False)
         layout.addWidget(self.device_details, 1)
         layout.addWidget(self.certificate_box)
+        self.historian = HistorianPanel(self)  # not about the selected connection: below its details
+        layout.addWidget(self.historian)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message, 1)
         bottom.addWidget(self.scanner_button)
@@ -108,8 +111,11 @@ class ConnectionsWindow(QDialog):
         bridge.certificate_trusted.connect(self._on_trusted)
         self.timer = QTimer(self)
         self.timer.timeout.connect(bridge.request_diagnostics)
+        bridge.historian_status_ready.connect(self.historian.show_status)
+        self.timer.timeout.connect(bridge.request_historian_status)
         self.timer.start(refresh_ms)
         bridge.request_diagnostics()
+        bridge.request_historian_status()
 
     def show_snapshot(self, snapshot: dict[str, dict[str, Any]]) -> None:
         now = time.monotonic()

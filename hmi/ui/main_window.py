@@ -13,6 +13,7 @@ from hmi.ui.connections import ConnectionsWindow
 from hmi.ui.screen import Screen
 from hmi.ui.trend_window import TrendsMenu
 from widgets.connection_status import ConnectionStatus
+from widgets.historian_status import HistorianStatus
 
 
 class MainWindow(QMainWindow):
@@ -54,6 +55,8 @@ class MainWindow(QMainWindow):
             self.show_screen(project.screens[0].name)
         self.connection_status = ConnectionStatus(bridge, self)
         self.statusBar().addPermanentWidget(self.connection_status)
+        self.historian_status = HistorianStatus(bridge, self)  # recording, or why not
+        self.statusBar().addPermanentWidget(self.historian_status)
         self.connections_window: ConnectionsWindow | None = None
         connections_action = QAction("&Connections…", self)
         connections_action.setShortcut(QKeySequence("Ctrl+K"))
@@ -62,6 +65,7 @@ class MainWindow(QMainWindow):
         self.trends_menu = TrendsMenu(bridge, self)  # new trend with a tag picker; the site's saved trends
         self.menuBar().addMenu(self.trends_menu)
         self.connection_status.clicked.connect(self.show_connections)
+        self.historian_status.clicked.connect(self.show_connections)
         self._offered_thumbprints: set[str] = set()
         bridge.connection_changed.connect(self._on_connection_changed)
         bridge.diagnostics_ready.connect(self._offer_trust)
@@ -108,6 +112,7 @@ class MainWindow(QMainWindow):
             self.connections_window.timer.stop()
             self.connections_window.close()
         self._clock_timer.stop()
+        self.historian_status.stop()
         self.trends_menu.close_windows()
         for screen in self.screens.values():
             screen.release()
