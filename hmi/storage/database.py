@@ -10,6 +10,7 @@ alone).
 from __future__ import annotations
 
 import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,12 +98,24 @@ def open_database(target: str | Path, *, busy_timeout_s: float = 5.0, migrate: b
         if migrate:
             _migrate(database)
         else:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1 FROM samples LIMIT 1")
+            _check_readable(engine, where)
     except BaseException:
         engine.dispose()
         raise
     return database
+
+
+def _check_readable(engine: Engine, where: str) -> None:
+    """A reader's check: the history tables are there (a file the historian is still creating has none yet)."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1 FROM samples LIMIT 1")
+    except DatabaseError as exc:
+        error = classify(exc, where)
+        if isinstance(error, CorruptDatabase):
+            raise error from None
+        raise HistorianError(f"{where} holds no history yet (or not this version's): {getattr(exc, 'orig', exc)}"
+                             ) from None
 
 
 def _engine(url: URL, busy_timeout_s: float) -> Engine:
@@ -129,7 +142,17 @@ def _engine(url: URL, busy_timeout_s: float) -> Engine:
     return engine
 
 
+# Alembic keeps its running context in module globals: two threads migrating at once (the historian and the
+# journal opening a new file together) would see each other's. One migration at a time per process.
+_MIGRATING = threading.Lock()
+
+
 def _migrate(database: Database) -> None:
+    with _MIGRATING:
+        _migrate_locked(database)
+
+
+def _migrate_locked(database: Database) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     head = ScriptDirectory.from_config(config).get_current_head()

@@ -80,7 +80,7 @@ def test_the_samples_table_is_without_rowid_and_migrated(tmp_path):
     sql = conn.execute("select sql from sqlite_master where name='samples'").fetchone()[0]
     assert "WITHOUT ROWID" in sql.upper()
     assert "PRIMARY KEY (tag_id, ts_us)" in sql
-    assert conn.execute("select version_num from alembic_version").fetchone()[0] == "0003"
+    assert conn.execute("select version_num from alembic_version").fetchone()[0] == "0004"
 
 
 def test_start_and_stop_of_acquisition_are_recorded(tmp_path):

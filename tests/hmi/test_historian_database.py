@@ -28,7 +28,7 @@ def test_a_new_file_is_created_at_the_newest_revision(tmp_path):
     database = open_database(tmp_path / "sub" / "h.sqlite")
     try:
         with database.engine.connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
+            assert conn.execute(text("select version_num from alembic_version")).scalar() == "0004"
             assert conn.execute(text("pragma journal_mode")).scalar() == "wal"
             assert {"tags", "samples", "acquisition"} <= set(inspect(conn).get_table_names())
     finally:
@@ -48,7 +48,7 @@ def test_a_file_from_before_migrations_is_stamped_and_upgraded_keeping_its_rows(
     assert [(s.ts, s.value) for s in read_history(path, "level", 0, 10)] == [(5.0, 1.5)]
     conn = sqlite3.connect(path)
     assert conn.execute("select kind from tags").fetchone()[0] == "analog"
-    assert conn.execute("select version_num from alembic_version").fetchone()[0] == "0003"
+    assert conn.execute("select version_num from alembic_version").fetchone()[0] == "0004"
 
 
 def test_a_newer_schema_is_refused_without_touching_the_file(tmp_path):
@@ -59,7 +59,7 @@ def test_a_newer_schema_is_refused_without_touching_the_file(tmp_path):
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(NewerSchema, match=r"newer Linewise \(schema revision 0042; this version knows up to 0003\)"):
+    with pytest.raises(NewerSchema, match=r"newer Linewise \(schema revision 0042; this version knows up to 0004\)"):
         open_database(path)
     assert path.read_bytes() == before
 
@@ -104,6 +104,6 @@ def test_the_historian_runs_unchanged_on_postgresql(postgres_url):
         with database.engine.connect() as conn:
             events = conn.execute(text("select event from acquisition order by ts_us")).scalars().all()
             assert events == [ACQUISITION_STARTED, ACQUISITION_STOPPED]
-            assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
+            assert conn.execute(text("select version_num from alembic_version")).scalar() == "0004"
     finally:
         database.dispose()

@@ -58,7 +58,7 @@ def record_runs(target) -> tuple[float, float, float]:
     """Two runs of acquisition: a ramp on 'a' (analog) and steps on 'b' (discrete); returns the first run's
     first sample time, its stop and the second run's start."""
     tags = [HistoryTag("a", HistorySpec(mode="all"), ANALOG), HistoryTag("b", HistorySpec(mode="all"), DISCRETE)]
-    base = time.time() - 100
+    base = float(int(time.time()) - 100)  # whole seconds: interpolation on a half-second grid is then exact
 
     async def run(updates: list[TagUpdate]) -> Historian:
         historian = Historian(target, flush_interval_s=60)
