@@ -20,6 +20,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from drivers.model import ConnectionState, TagUpdate
+from hmi.alarms.engine import FloodStatus
+from hmi.alarms.model import AlarmSnapshot
 from hmi.runtime import Runtime
 from hmi.site import TagSpec
 from hmi.storage.history_query import HistorySlice
@@ -39,6 +41,8 @@ class Bridge(QObject):
     diagnostics_ready = Signal(dict)  # connection -> snapshot of state and counters
     historian_status_ready = Signal(dict)  # the historian's health, counters and disk usage (health.py)
     certificate_trusted = Signal(str, bool, str)  # connection, succeeded, message
+    alarms_changed = Signal(list, object)  # list[AlarmSnapshot] (latest per alarm), FloodStatus; GUI thread
+    _alarms_ready = Signal(list, object)
     _result_ready = Signal(object, object, object)  # callback, result, error: queued to the GUI thread
     _batch_ready = Signal(list)  # emitted on the io thread, queued to the GUI thread
     _write_done = Signal(str, bool, str)
@@ -52,11 +56,16 @@ class Bridge(QObject):
         self._flush_scheduled = False
         self._last_emit = 0.0
         self._callbacks: dict[str, list[UpdateCallback]] = defaultdict(list)
+        self._pending_alarms: dict[str, AlarmSnapshot] = {}
+        self._flood: FloodStatus | None = None
+        self._alarm_flush_scheduled = False
+        self._alarms_ready.connect(self.alarms_changed)
         self._batch_ready.connect(self._deliver)
         self._result_ready.connect(self._call_back)
         self._write_done.connect(self.write_finished)
         runtime.add_listener(self._on_updates)
         runtime.add_state_listener(self._on_state)
+        runtime.add_alarm_listener(self._on_alarms)
 
     # -- GUI thread API ----------------------------------------------------------------------
 
@@ -64,6 +73,7 @@ class Bridge(QObject):
         """Stop receiving from the runtime (before the GUI goes away; the runtime may outlive it)."""
         self.runtime.remove_listener(self._on_updates)
         self.runtime.remove_state_listener(self._on_state)
+        self.runtime.remove_alarm_listener(self._on_alarms)
         self._callbacks.clear()
 
     def spec(self, tag: str) -> TagSpec:
@@ -138,6 +148,22 @@ class Bridge(QObject):
         """Ask for the historian's status; it arrives as historian_status_ready."""
         self.runtime.request_historian_status().add_done_callback(self._on_historian_status)
 
+    def request_alarms(self, on_done: Callable[[tuple[list[AlarmSnapshot], FloodStatus] | None,
+                                                   Exception | None], None]) -> None:
+        """Every alarm and the flood status as they are now (a new alarm view starts from this and then follows
+        alarms_changed); `on_done((alarms, flood), error)` on the GUI thread."""
+        self.deliver(self.runtime.io.submit(self._alarm_snapshot()), on_done)
+
+    def alarm_command(self, command: str, ids: list[str],
+                      on_done: Callable[[Any, Exception | None], None] | None = None, **arguments: Any) -> None:
+        """acknowledge / reset / shelve (reason, duration_s) / unshelve / remove_from_service (reason) /
+        return_to_service / comment (text) on the io loop; `on_done(result, error)` on the GUI thread, where
+        an AlarmCommandError says why a command did not apply."""
+        self.deliver(self.runtime.alarm_command(command, ids, **arguments), on_done or (lambda _r, _e: None))
+
+    async def _alarm_snapshot(self) -> tuple[list[AlarmSnapshot], FloodStatus]:
+        return self.runtime.alarms.snapshot(), self.runtime.alarms.flood
+
     def trust_certificate(self, connection: str, thumbprint: str) -> None:
         future = self.runtime.trust_certificate(connection, thumbprint)
         future.add_done_callback(lambda f: self._on_trusted(connection, f))
@@ -178,6 +204,21 @@ class Bridge(QObject):
         self._last_emit = time.monotonic()
         if batch:
             self._batch_ready.emit(batch)
+
+    def _on_alarms(self, changed: Sequence[AlarmSnapshot], flood: FloodStatus) -> None:
+        """io loop: keep the latest snapshot per alarm and hand them over at the bridge's rate (an alarm flood
+        of a thousand a second reaches the GUI as a few batches)."""
+        for snapshot in changed:
+            self._pending_alarms[snapshot.id] = snapshot
+        self._flood = flood
+        if not self._alarm_flush_scheduled:
+            self._alarm_flush_scheduled = True
+            self.runtime.io.loop.call_later(self._interval, self._flush_alarms)
+
+    def _flush_alarms(self) -> None:
+        batch, self._pending_alarms = list(self._pending_alarms.values()), {}
+        self._alarm_flush_scheduled = False
+        self._alarms_ready.emit(batch, self._flood)
 
     def _on_state(self, name: str, state: ConnectionState, detail: str) -> None:
         self.connection_changed.emit(name, state.value, detail)

@@ -8,8 +8,10 @@ nothing acquired is lost on a clean shutdown.
 from __future__ import annotations
 
 import concurrent.futures
+import getpass
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,10 +20,13 @@ import platformdirs
 
 from drivers.model import ConnectionState, Driver, TagUpdate
 from drivers.plugins import plugin_for_url
+from hmi.alarms.commands import AlarmCommands
+from hmi.alarms.engine import AlarmEngine, AlarmListener
 from hmi.runtime.io_thread import IoThread
 from hmi.site import Site
 from hmi.storage.historian import Historian
 from hmi.storage.history_query import HistoryReader, HistorySlice
+from hmi.storage.journal import Category, Journal, JournalEntry, default_anchor
 from hmi.tags import Listener, TagRegistry, WriteRejected
 
 log = logging.getLogger(__name__)
@@ -57,8 +62,14 @@ class Runtime:
                                    flush_interval_s=config.flush_interval_s, backlog_rows=config.backlog_rows,
                                    retention=config.retention)
         self.history = HistoryReader(self.historian.target)
+        # The event journal shares the historian's database; its chain anchor is kept in the data directory
+        # (next to a SQLite file, or there for a server database) so that cut-off tails are detected.
+        self.journal = Journal(self.historian.target, anchor_file=default_anchor(self.historian.target, self.data_dir))
+        self.alarms = AlarmEngine(site, self.journal)
+        self.user = getpass.getuser()  # who acts, until users and roles sign in (the journal names them)
         self.io = IoThread()
         self.drivers: dict[str, Driver] = {}
+        self.alarm_commands = AlarmCommands(self.alarms, self.journal, self.drivers)
         self.states: dict[str, tuple[ConnectionState, str]] = {
             c.name: (ConnectionState.CONNECTING, "") for c in site.project.connections
         }
@@ -112,14 +123,48 @@ class Runtime:
 
     def write(self, tag: str, value: Any) -> concurrent.futures.Future[None]:
         """Check and send a write. WriteRejected is raised at once for a bad value;
-        the returned future fails with the driver's WriteError if the PLC refuses."""
-        raw = self.registry.prepare_write(tag, value)
-        address = self.site.addresses[tag]
-        driver = self.drivers.get(address.connection)
-        if driver is None:
-            raise WriteRejected(f"{tag}: connection {address.connection!r} is not running")
+        the returned future fails with the driver's WriteError if the PLC refuses.
+        Every attempt is journaled with the old and new value and the result."""
+        last = self.registry.last(tag)
+        old = "" if last is None else repr(last.value)
+        asked = time.time()  # the entry is written with the result, stamped when the operator asked
+        try:
+            raw = self.registry.prepare_write(tag, value)
+            address = self.site.addresses[tag]
+            driver = self.drivers.get(address.connection)
+            if driver is None:
+                raise WriteRejected(f"{tag}: connection {address.connection!r} is not running")
+        except WriteRejected as exc:
+            self._journal_write(asked, tag, old, value, "refused", str(exc))
+            raise
         log.info("write %s = %r (raw %r)", tag, value, raw)
-        return self.io.submit(driver.write(self.registry.point(tag), raw))
+        future = self.io.submit(driver.write(self.registry.point(tag), raw))
+        future.add_done_callback(lambda f: self._journal_write(
+            asked, tag, old, value, "ok" if f.exception() is None else "failed", str(f.exception() or "")))
+        return future
+
+    def _journal_write(self, asked: float, tag: str, old: str, value: Any, result: str, message: str) -> None:
+        self.journal.record(JournalEntry(ts=asked, category=Category.OPERATOR, event="write", source=tag,
+                                         user=self.user, old_value=old, new_value=repr(value), result=result,
+                                         message=message))
+
+    # -- alarms (any thread; listeners are called on the io loop) ----------------------------------------
+
+    def add_alarm_listener(self, listener: AlarmListener) -> None:
+        """Receive the alarms that changed, and the flood status, on the io loop."""
+        self.alarms.add_listener(listener)
+
+    def remove_alarm_listener(self, listener: AlarmListener) -> None:
+        if self.io.running:
+            self.io.call_soon(self.alarms.remove_listener, listener)
+        else:
+            self.alarms.remove_listener(listener)
+
+    def alarm_command(self, command: str, ids: list[str], **arguments: Any) -> concurrent.futures.Future[Any]:
+        """An operator's alarm command (acknowledge, reset, shelve, unshelve, remove_from_service,
+        return_to_service, comment) run on the io loop in the runtime user's name; the future fails with
+        AlarmCommandError when it does not apply, saying why."""
+        return self.io.submit(self.alarm_commands.run(command, ids, self.user, **arguments))
 
     def query_history(self, tag: str, start: float, end: float,
                       n_bins: int | None) -> concurrent.futures.Future[HistorySlice]:
@@ -190,8 +235,12 @@ class Runtime:
 
 
     async def _start(self) -> None:
+        await self.journal.start()
+        self._journal_system("app_start", f"Linewise started on site {self.site.project.name!r}")
         await self.historian.start(self.registry.specs.values())
         self.registry.add_listener(self.historian.submit)
+        await self.alarms.start()
+        self.registry.add_listener(self.alarms.submit)
         by_connection: dict[str, list[str]] = {}
         for tag, address in self.site.addresses.items():
             by_connection.setdefault(address.connection, []).append(tag)
@@ -204,6 +253,8 @@ class Runtime:
                 self._state_changed(conn.name, ConnectionState.DOWN, f"driver failed to load: {exc}")
                 continue
             self.drivers[conn.name] = driver
+            if hasattr(driver, "on_conditions"):  # OPC UA Alarms & Conditions join the alarm list
+                driver.on_conditions = self.alarm_commands.conditions_received
             points = self.registry.points_for(by_connection.get(conn.name, []))
             await driver.start(points, self._ingest, self._state_changed)
 
@@ -214,13 +265,26 @@ class Runtime:
             except Exception:
                 log.exception("connection %s: close failed", name)
         self.drivers.clear()
+        await self.alarms.close()
         await self.historian.close()
+        self._journal_system("app_stop", "Linewise stopped")
+        await self.journal.close()
+
+    def _journal_system(self, event: str, message: str, source: str = "", result: str = "ok") -> None:
+        self.journal.record(JournalEntry(ts=time.time(), category=Category.SYSTEM, event=event, source=source,
+                                         message=message, result=result))
 
     def _ingest(self, updates: Sequence[TagUpdate]) -> None:
         self.registry.ingest(updates)
 
     def _state_changed(self, name: str, state: ConnectionState, detail: str) -> None:
+        previous = self.states.get(name, (None, ""))[0]
         self.states[name] = (state, detail)
+        if state is ConnectionState.DOWN and previous is not ConnectionState.DOWN:
+            self._journal_system("connection_lost", detail, name, "failed")
+        elif state is ConnectionState.CONNECTED and previous is not ConnectionState.CONNECTED:
+            self._journal_system("connection_restored" if previous is ConnectionState.DOWN else "connected",
+                                 detail, name)
         with self._lock:
             listeners = list(self._state_listeners)
         for listener in listeners:
