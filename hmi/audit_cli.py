@@ -15,20 +15,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hmi.cli_time import iso_time
 from hmi.runtime.runtime import default_data_dir, history_target
 from hmi.site import SiteError, load_site
 from hmi.storage.database import HistorianError
 from hmi.storage.journal import Category, StoredEntry, default_anchor, read_journal, verify_journal
-
-
-def _time(text: str) -> float:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time (e.g. 2026-11-01T06:00Z)") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no time zone: add Z (UTC) or an offset such as +01:00")
-    return moment.timestamp()
 
 
 def audit_main(argv: list[str]) -> int:
@@ -41,8 +32,8 @@ def audit_main(argv: list[str]) -> int:
         sub.add_argument("--data-dir", type=Path, help="where the historian is kept (default: per-user data dir)")
     verify.add_argument("--anchor", type=Path, help="the anchor file (default: journal-head.json in the data "
                                                     "directory)")
-    listing.add_argument("--from", dest="start", type=_time, metavar="TIME", help="ISO 8601 with zone")
-    listing.add_argument("--to", dest="end", type=_time, metavar="TIME", help="ISO 8601 with zone")
+    listing.add_argument("--from", dest="start", type=iso_time, metavar="TIME", help="ISO 8601 with zone")
+    listing.add_argument("--to", dest="end", type=iso_time, metavar="TIME", help="ISO 8601 with zone")
     listing.add_argument("--category", choices=[c.value for c in Category])
     listing.add_argument("--source", help="a tag, alarm or connection name (exact)")
     listing.add_argument("--user", help="a user name (exact)")

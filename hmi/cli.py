@@ -24,7 +24,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                             "(see `linewise pki --help`). History: `linewise history "
                                             "{export,usage} --site DIR` (see `linewise history --help`). Event "
                                             "journal: `linewise audit {verify,list} --site DIR` (see `linewise "
-                                            "audit --help`).")
+                                            "audit --help`). Alarm KPIs: `linewise alarms report --site DIR`.")
     parser.add_argument("--site", type=Path, help="site folder containing site.yaml")
     parser.add_argument("--demo", action="store_true",
                         help="start the built-in demo plant (OPC UA + Modbus on 127.0.0.1) and open its site")
@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         from hmi.audit_cli import audit_main
 
         return audit_main(argv[1:])
+    if argv[:1] == ["alarms"]:
+        from hmi.alarms_cli import alarms_main
+
+        return alarms_main(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     for noisy in ("asyncua", "pymodbus"):

@@ -12,25 +12,15 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from datetime import datetime
 from pathlib import Path
 
+from hmi.cli_time import iso_time
 from hmi.runtime.runtime import default_data_dir, history_target
 from hmi.site import SiteError, load_site
 from hmi.storage.database import HistorianError, open_database
 from hmi.storage.export import ExportCancelled, export_csv
 from hmi.storage.queries import HistoryStore
 from hmi.storage.retention import disk_usage
-
-
-def _time(text: str) -> float:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time (e.g. 2026-11-01T06:00Z)") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no time zone: add Z (UTC) or an offset such as +01:00")
-    return moment.timestamp()
 
 
 def history_main(argv: list[str]) -> int:
@@ -42,8 +32,8 @@ def history_main(argv: list[str]) -> int:
         sub.add_argument("--site", type=Path, required=True, help="site folder containing site.yaml")
         sub.add_argument("--data-dir", type=Path, help="where the historian is kept (default: per-user data dir)")
     export.add_argument("--tags", required=True, help="comma-separated tag names, or * for every tag of the site")
-    export.add_argument("--from", dest="start", type=_time, required=True, metavar="TIME", help="ISO 8601 with zone")
-    export.add_argument("--to", dest="end", type=_time, required=True, metavar="TIME", help="ISO 8601 with zone")
+    export.add_argument("--from", dest="start", type=iso_time, required=True, metavar="TIME", help="ISO 8601 with zone")
+    export.add_argument("--to", dest="end", type=iso_time, required=True, metavar="TIME", help="ISO 8601 with zone")
     export.add_argument("--out", type=Path, required=True, help="the CSV file to write")
     args = parser.parse_args(argv)
     try:

@@ -88,6 +88,10 @@ class AlarmCommands:
 
     # -- condition events from OPC UA drivers (io loop) ---------------------------------------------------
 
+    def condition_event(self, alarm_id: str) -> Any:
+        """The latest ConditionEvent of a PLC's alarm (None once it left the list)."""
+        return self._events.get(alarm_id)
+
     def conditions_received(self, events: list[Any]) -> None:
         for event in events:
             try:

@@ -18,11 +18,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from drivers.model import Quality, TagUpdate
 from hmi.alarms.checks import make_check
 from hmi.alarms.model import AlarmCommandError, AlarmSnapshot, AlarmState
+from hmi.alarms.persistence import load_alarm_states, save_alarm_states
 from hmi.alarms.point import AlarmPoint
 from hmi.site import Site
 from hmi.site.alarm_schema import AlarmSettings
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 AlarmListener = Callable[[Sequence[AlarmSnapshot], "FloodStatus"], None]
 TICK_S = 0.25
+SAVE_EVERY_S = 2.0  # alarm states are written at most this often (a flood changes hundreds a second)
 
 
 @dataclass(slots=True)
@@ -55,11 +58,14 @@ class FloodStatus:
 
 
 class AlarmEngine:
-    def __init__(self, site: Site, journal: Journal | None = None, *,
+    def __init__(self, site: Site, journal: Journal | None = None, *, state_file: Path | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.settings: AlarmSettings = site.project.alarms
         self.journal = journal
         self.clock = clock
+        self.state_file = state_file  # where alarm states are kept across restarts (None: not kept)
+        self._dirty = False
+        self._saved_at = 0.0
         self.values: dict[str, Any] = {}  # latest values of tags that deviation alarms or expressions read
         self._last: dict[str, tuple[Any, Quality, float]] = {}  # latest sample of tags with deviation alarms
         self._timers: set[AlarmPoint] = set()
@@ -105,6 +111,8 @@ class AlarmEngine:
     # -- lifecycle (io loop) ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Restore what was kept from the last run, then run delays and shelves."""
+        self.restore()
         self._task = asyncio.create_task(self._tick_forever(), name="alarm-engine")
 
     async def close(self) -> None:
@@ -113,6 +121,31 @@ class AlarmEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        self.save()
+
+    def restore(self) -> None:
+        """Take the alarm states kept by the last run (before any sample)."""
+        if self.state_file is None:
+            return
+        now = self.clock()
+        for alarm_id, saved in load_alarm_states(self.state_file).items():
+            point = self.points.get(alarm_id)
+            if point is not None:  # an alarm the site no longer defines is forgotten
+                point.restore(saved, now)
+
+    def save(self) -> None:
+        """Write the states a restart must keep, if anything changed since the last write."""
+        if self.state_file is None or not self._dirty:
+            return
+        self._dirty = False
+        self._saved_at = time.monotonic()
+        self._saved_at = 0.0
+        states = {alarm_id: saved for alarm_id, point in self.points.items() if (saved := point.saved()) is not None}
+        try:
+            save_alarm_states(self.state_file, states)
+        except OSError as exc:
+            self._dirty = True  # tried again at the next tick
+            log.error("alarm states could not be saved to %s: %s", self.state_file, exc)
 
     async def _tick_forever(self) -> None:
         while True:
@@ -196,6 +229,8 @@ class AlarmEngine:
                 point.unshelve("", "shelf expired", now)
         self._update_flood(now)
         self._publish()
+        if time.monotonic() - self._saved_at >= SAVE_EVERY_S:
+            self.save()
 
     # -- commands (io loop) ------------------------------------------------------------------------------
 
@@ -264,6 +299,7 @@ class AlarmEngine:
         now = self.clock()
         new = point.state
         self._changed[point.id] = point
+        self._dirty = True
         if new is AlarmState.UNACKNOWLEDGED and old is not AlarmState.UNACKNOWLEDGED:  # shown to the operator
             self._activated(point, now)
         if point.spec.group and new is AlarmState.NORMAL:

@@ -17,6 +17,7 @@ from typing import Any
 from drivers.model import Quality
 from hmi.alarms.checks import Check
 from hmi.alarms.model import AlarmCommandError, AlarmSnapshot, AlarmState
+from hmi.alarms.persistence import SavedAlarm
 from hmi.site.alarm_schema import DEFAULT_TEXT, AlarmSpec, Priority
 from hmi.site.schema import TagSpec
 
@@ -257,6 +258,31 @@ class AlarmPoint:
     def _changed(self, event: str, user: str, old: AlarmState, reason: str, now: float) -> None:
         self._snapshot = None
         self.emit(self, event, user, old, reason)
+
+    # -- restart ---------------------------------------------------------------------------------------
+
+    def saved(self) -> SavedAlarm | None:
+        """What a restart must keep, or None for an alarm at normal with nothing to remember."""
+        if self.state is AlarmState.NORMAL:
+            return None
+        return SavedAlarm(self.active, self.acknowledged, self.latched, self.activated_at, self.acknowledged_at,
+                          self.acknowledged_by, self.message, self.shelved_until, self.shelved_by,
+                          self.shelve_reason, self.out_of_service_reason, self.comment)
+
+    def restore(self, saved: SavedAlarm, now: float) -> None:
+        """Take the state from before a restart (before any sample). An alarm that was active is still taken
+        as active until a sample says otherwise: no new activation if it is, a normal clear if it is not."""
+        self.active = self.condition = saved.active
+        self.acknowledged = saved.acknowledged
+        self.latched = saved.latched and self.spec.latching
+        self.activated_at, self.acknowledged_at = saved.activated_at, saved.acknowledged_at
+        self.acknowledged_by, self.message, self.comment = saved.acknowledged_by, saved.message, saved.comment
+        if saved.shelved_until is not None and saved.shelved_until > now:
+            self.shelved_until, self.shelved_by, self.shelve_reason = (saved.shelved_until, saved.shelved_by,
+                                                                       saved.shelve_reason)
+        if self.spec.in_service:  # the site may have taken it out of service since
+            self.out_of_service_reason = saved.out_of_service_reason
+        self._snapshot = None
 
     # -- presentation ------------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 StateListener = Callable[[str, ConnectionState, str], None]
 HISTORY_FILE = "history.sqlite"
+ALARM_STATE_FILE = "alarm-state.json"  # what a restart keeps: latched, acknowledged, shelved, out of service
 
 
 def default_data_dir(site: Site) -> Path:
@@ -65,7 +66,7 @@ class Runtime:
         # The event journal shares the historian's database; its chain anchor is kept in the data directory
         # (next to a SQLite file, or there for a server database) so that cut-off tails are detected.
         self.journal = Journal(self.historian.target, anchor_file=default_anchor(self.historian.target, self.data_dir))
-        self.alarms = AlarmEngine(site, self.journal)
+        self.alarms = AlarmEngine(site, self.journal, state_file=self.data_dir / ALARM_STATE_FILE)
         self.user = getpass.getuser()  # who acts, until users and roles sign in (the journal names them)
         self.io = IoThread()
         self.drivers: dict[str, Driver] = {}

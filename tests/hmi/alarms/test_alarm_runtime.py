@@ -115,3 +115,25 @@ def test_latched_trip_through_the_bridge(runtime: Runtime, qtbot):
         assert not flood.active
     finally:
         bridge.close()
+
+
+def test_kpi_report_from_the_command_line(runtime: Runtime, tmp_path: Path, capsys):
+    from hmi.cli import main
+
+    for value in (5.0, 2.0, 5.0, 2.0, 5.0):  # level.HI chatters: 3 activations within a minute
+        runtime.write("level", value).result(timeout=5)
+        wait_until(lambda v=value: state(runtime, "level.HI") is not AlarmState.NORMAL or v < 4.5)
+    runtime.alarm_command("shelve", ["trip.STATE"], reason="switch on test", duration_s=600).result(timeout=5)
+    runtime.stop()
+    csv_file = tmp_path / "kpi.csv"
+    assert main(["alarms", "report", "--site", str(tmp_path / "site"), "--data-dir", str(tmp_path / "data"),
+                 "--hours", "1", "--csv", str(csv_file)]) == 0
+    out = capsys.readouterr().out
+    assert "alarms shown        3" in out
+    assert "chattering          level.HI (3 in 1 min)" in out
+    assert "1 standing" in out
+    assert "1 shelved" in out
+    rows = csv_file.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0] == "figure,alarm,value"
+    assert "bad_actor,level.HI,3" in rows
+    assert "shelved,,1" in rows

@@ -5,6 +5,7 @@ tests, and test_alarm_runtime runs the engine with it)."""
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 from pathlib import Path
 
@@ -303,3 +304,53 @@ def test_a_tag_without_alarms_costs_nothing(rig):
     feed("unrelated", 1.0)
     assert not journal.entries
     assert not published
+
+
+def test_states_survive_a_restart(tmp_path):
+    site = parse_site(textwrap.dedent(SITE), tmp_path / "site.yaml")
+    clock, journal = Clock(), Recorder()
+    state_file = tmp_path / "alarm-state.json"
+
+    def engine() -> AlarmEngine:
+        built = AlarmEngine(site, journal, state_file=state_file, clock=clock)
+        asyncio.run(built.start())
+        return built
+
+    first = engine()
+    first.submit([TagUpdate("level", 4.8, Quality.GOOD, clock.now, clock.now)])  # HIHI (latching) and HI
+    first.acknowledge(["level.HIHI", "level.HI"], "ann")
+    first.submit([TagUpdate("level", 3.0, Quality.GOOD, clock.now, clock.now)])
+    first.submit([TagUpdate("trip", True, Quality.GOOD, clock.now, clock.now)])
+    first.acknowledge(["trip.STATE"], "ann")
+    first.shelve(["flow.ROC"], "ann", "transmitter replaced", 3600)
+    first.remove_from_service(["level.LO"], "tech", "sensor removed")
+    asyncio.run(first.close())
+
+    clock.now += 60
+    second = engine()
+    assert state(second, "level.HIHI") is AlarmState.LATCHED
+    assert state(second, "level.HI") is AlarmState.NORMAL
+    assert state(second, "flow.ROC") is AlarmState.SHELVED
+    assert second.points["flow.ROC"].shelve_reason == "transmitter replaced"
+    assert state(second, "level.LO") is AlarmState.OUT_OF_SERVICE
+    assert state(second, "trip.STATE") is AlarmState.ACKNOWLEDGED
+    journal.entries.clear()
+    second.submit([TagUpdate("trip", True, Quality.GOOD, clock.now, clock.now)])  # still active: not new
+    assert journal.events("trip.STATE") == []
+    second.submit([TagUpdate("trip", False, Quality.GOOD, clock.now, clock.now)])
+    assert state(second, "trip.STATE") is AlarmState.NORMAL
+    asyncio.run(second.close())
+
+    clock.now += 3600  # the shelf has run out meanwhile
+    assert state(engine(), "flow.ROC") is AlarmState.NORMAL
+
+
+def test_an_unreadable_state_file_is_set_aside(tmp_path, caplog):
+    site = parse_site(textwrap.dedent(SITE), tmp_path / "site.yaml")
+    (tmp_path / "alarm-state.json").write_text("{not json")
+    engine = AlarmEngine(site, Recorder(), state_file=tmp_path / "alarm-state.json", clock=Clock())
+    asyncio.run(engine.start())
+    assert all(p.state is AlarmState.NORMAL for p in engine.points.values())
+    assert any(path.name.startswith("alarm-state.json.unreadable-") for path in tmp_path.iterdir())
+    assert "could not be read" in caplog.text
+    asyncio.run(engine.close())
