@@ -149,6 +149,11 @@ class Runtime:
                                          user=self.user, old_value=old, new_value=repr(value), result=result,
                                          message=message))
 
+    def record_config_change(self, event: str, new_value: str, result: str, message: str) -> None:
+        """A change to the site's configuration made from this station (any thread)."""
+        self.journal.record(JournalEntry(ts=time.time(), category=Category.CONFIG, event=event, user=self.user,
+                                         new_value=new_value, result=result, message=message))
+
     # -- alarms (any thread; listeners are called on the io loop) ----------------------------------------
 
     def add_alarm_listener(self, listener: AlarmListener) -> None:
@@ -230,9 +235,18 @@ class Runtime:
         trust = getattr(driver, "trust_certificate", None)
         if trust is None:
             raise ValueError(f"connection {connection!r} has no certificates to trust")
-        subject = trust(thumbprint)
+        try:
+            subject = trust(thumbprint)
+        except Exception as exc:
+            self._journal_security("certificate_trusted", connection, thumbprint, "failed", str(exc))
+            raise
         log.warning("certificate %s (%s) trusted for connection %s", subject, thumbprint, connection)
+        self._journal_security("certificate_trusted", connection, thumbprint, "ok", subject)
         return subject
+
+    def _journal_security(self, event: str, source: str, new_value: str, result: str, message: str) -> None:
+        self.journal.record(JournalEntry(ts=time.time(), category=Category.SECURITY, event=event, source=source,
+                                         user=self.user, new_value=new_value, result=result, message=message))
 
 
     async def _start(self) -> None:

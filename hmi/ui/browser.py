@@ -202,6 +202,10 @@ class BrowserDialog(QDialog):
             names = add_tags(self.bridge.runtime.site.folder, entries)
         except (SiteError, OSError) as exc:
             self.status.setText(f"not added: {exc}")
+            self.bridge.runtime.record_config_change("site_tags_added", ", ".join(e["name"] for e in entries),
+                                                     "failed", str(exc))
             return []
+        self.bridge.runtime.record_config_change("site_tags_added", ", ".join(names), "ok",
+                                                 f"added to {self.bridge.runtime.site.folder / 'site.yaml'}")
         self.status.setText(f"added {', '.join(names)} to site.yaml; they are acquired from the next start")
         return names

@@ -42,7 +42,8 @@ def make_site(tags: int, delays: bool = True) -> Site:
         "schema_version": 1, "name": "bench", "connections": [{"name": "m", "url": "mem://"}],
         "alarms": {"flood_alarms": 10},
         "tags": [{"name": f"t{i:05d}", "address": f"mem://m/t{i:05d}", "units": "bar",
-                  "alarms": [{"type": "hi", "limit": 80.0, "deadband": 1.0, "on_delay_s": 2.0 if delays and i % 10 == 0 else 0},
+                  "alarms": [{"type": "hi", "limit": 80.0, "deadband": 1.0,
+                              "on_delay_s": 2.0 if delays and i % 10 == 0 else 0},
                              {"type": "lo", "limit": 20.0, "deadband": 1.0}]}
                  for i in range(tags)]})
     return Site(Path("."), project, addresses={}, connection_settings={})

@@ -12,6 +12,7 @@ from hmi.runtime import DemoPlantProcess, Runtime
 from hmi.runtime.demo import DEMO_SITE
 from hmi.site import load_site
 from hmi.site.editor import SiteError, add_tags
+from hmi.storage.journal import read_journal
 from hmi.ui.browser import DETAILS, NODE_ID, BrowserDialog
 
 
@@ -75,6 +76,10 @@ def test_browse_search_and_add_to_project(qtbot, runtime, site_copy):
     assert "# The built-in demo plant" in (site_copy / "site.yaml").read_text()  # comments survive
     assert load_site(site_copy).tags["motortemp"].units == added["units"]
     dialog.close()
+    runtime.io.run(runtime.journal.flush(), timeout=10)
+    change = read_journal(runtime.journal.target, category="config")[0].entry
+    assert (change.event, change.new_value, change.result, change.user) == (
+        "site_tags_added", "motortemp", "ok", runtime.user)
 
 
 def test_a_bad_edit_is_refused_and_nothing_is_written(site_copy):

@@ -11,6 +11,7 @@ from drivers.opcua.pki import certificate_info
 from hmi.bridge import Bridge
 from hmi.runtime import Runtime
 from hmi.site import load_site
+from hmi.storage.journal import read_journal
 from hmi.ui.connections import ConnectionsWindow, describe_security
 from hmi.ui.device_details import DeviceDetails
 from hmi.ui.main_window import MainWindow
@@ -55,6 +56,11 @@ def test_trust_an_untrusted_server_from_the_window(qtbot, tmp_path):
             window.close()
         finally:
             runtime.stop()
+        trusted = [e.entry for e in read_journal(tmp_path / "data" / "history.sqlite", category="security")]
+        assert [(e.event, e.source, e.new_value, e.result) for e in trusted] == [
+            ("certificate_trusted", "plc", thumbprint, "ok")]
+        assert trusted[0].user == runtime.user
+        assert "Secure test server" in trusted[0].message
 
 
 def test_a_new_untrusted_certificate_opens_the_connections_window_once(qtbot, tmp_path):
