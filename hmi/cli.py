@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="with --screenshot: wait this long for live data first (default 3)")
     parser.add_argument("--connections", action="store_true",
                         help="open the Connections window at start (with --screenshot: saved as FILE-connections.png)")
+    parser.add_argument("--alarms", action="store_true",
+                        help="open the alarm summary at start (with --screenshot: saved as FILE-alarms.png)")
     parser.add_argument("--trend", metavar="NAME|TAG,TAG…",
                         help="open a trend window at start: a saved trend of the site, or these tags "
                              "(with --screenshot: saved as FILE-trend.png)")
@@ -99,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                 return run_headless(runtime)
             from hmi.ui.app import run_gui  # Qt is only loaded when a window is wanted
 
-            return run_gui(runtime, args.screenshot, args.after, args.connections, args.trend)
+            return run_gui(runtime, args.screenshot, args.after, args.connections, args.trend,
+                           open_alarms=args.alarms)
         finally:
             runtime.stop()
             log.info("stopped; %d samples written to %s", runtime.historian.rows_written, runtime.historian.path)

@@ -29,16 +29,19 @@ def application() -> QApplication:
 
 
 def run_gui(runtime: Runtime, screenshot: Path | None = None, after_s: float = 3.0,
-            open_connections: bool = False, open_trend: str | None = None) -> int:
+            open_connections: bool = False, open_trend: str | None = None, open_alarms: bool = False) -> int:
     """Show the main window until it is closed (or, with `screenshot`, save a PNG and quit).
     With `open_connections` the Connections window opens too (and is saved as FILE-connections.png);
-    with `open_trend` (a saved trend's name or comma-separated tags) a trend window (FILE-trend.png)."""
+    with `open_trend` (a saved trend's name or comma-separated tags) a trend window (FILE-trend.png); with
+    `open_alarms` the alarm summary (FILE-alarms.png)."""
     app = application()
     bridge = Bridge(runtime)
     window = MainWindow(bridge)
     window.show()
     if open_connections:
         window.show_connections()
+    if open_alarms:
+        window.show_alarms()
     trend_window = None
     if open_trend:
         try:
@@ -54,6 +57,9 @@ def run_gui(runtime: Runtime, screenshot: Path | None = None, after_s: float = 3
             if window.connections_window is not None:
                 shots.append((window.connections_window,
                               screenshot.with_name(f"{screenshot.stem}-connections{screenshot.suffix}")))
+            if window.alarm_summary is not None and window.alarm_summary.isVisible():
+                shots.append((window.alarm_summary,
+                              screenshot.with_name(f"{screenshot.stem}-alarms{screenshot.suffix}")))
             if trend_window is not None:
                 shots.append((trend_window, screenshot.with_name(f"{screenshot.stem}-trend{screenshot.suffix}")))
             for widget, path in shots:

@@ -1,4 +1,4 @@
-"""The main window: header (site, screen title, clock), the screen, connection status bar."""
+"""The main window: header (site, screen title, clock), the alarm banner, the screen, connection status bar."""
 
 from __future__ import annotations
 
@@ -6,12 +6,25 @@ import time
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hmi.bridge import Bridge
+from hmi.ui.alarm_summary import AlarmSummary
 from hmi.ui.connections import ConnectionsWindow
 from hmi.ui.screen import Screen
 from hmi.ui.trend_window import TrendsMenu
+from widgets.alarm_banner import AlarmBanner
+from widgets.alarm_horn import AlarmHorn
+from widgets.alarm_list import AlarmList
 from widgets.connection_status import ConnectionStatus
 from widgets.historian_status import HistorianStatus
 
@@ -43,8 +56,20 @@ class MainWindow(QMainWindow):
         header_layout.addStretch(1)
         header_layout.addWidget(self.clock)
         layout.addWidget(header)
+        self.alarm_list = AlarmList(bridge, self)  # what the banner, the summary and the horn show
+        self.horn = AlarmHorn(self.alarm_list, enabled=project.alarms.sound, parent=self)
+        self.alarm_banner = AlarmBanner(bridge, self.alarm_list, self.horn, central)
+        self.alarm_banner.open_summary.connect(self.show_alarms)
+        layout.addWidget(self.alarm_banner)
+        self.alarm_summary: AlarmSummary | None = None
         self.stack = QStackedWidget(central)
-        layout.addWidget(self.stack, 1)
+        # A screen taller than what the header, the banner and the status bar leave of a small display
+        # scrolls rather than pushing the window off it (1366x768 is the smallest the screens are made for).
+        self.screen_area = QScrollArea(central)
+        self.screen_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.screen_area.setWidgetResizable(True)
+        self.screen_area.setWidget(self.stack)
+        layout.addWidget(self.screen_area, 1)
         self.setCentralWidget(central)
         self.screens: dict[str, Screen] = {}
         for spec in project.screens:
@@ -61,7 +86,12 @@ class MainWindow(QMainWindow):
         connections_action = QAction("&Connections…", self)
         connections_action.setShortcut(QKeySequence("Ctrl+K"))
         connections_action.triggered.connect(self.show_connections)
-        self.menuBar().addMenu("&View").addAction(connections_action)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(connections_action)
+        self.alarms_action = QAction("&Alarms…", self)
+        self.alarms_action.setShortcut(QKeySequence("Ctrl+Shift+A"))  # Ctrl+A stays "select all" in tables
+        self.alarms_action.triggered.connect(lambda: self.show_alarms())
+        view_menu.addAction(self.alarms_action)
         self.trends_menu = TrendsMenu(bridge, self)  # new trend with a tag picker; the site's saved trends
         self.menuBar().addMenu(self.trends_menu)
         self.connection_status.clicked.connect(self.show_connections)
@@ -82,6 +112,16 @@ class MainWindow(QMainWindow):
         self.connections_window.show()
         self.connections_window.raise_()
         return self.connections_window
+
+    def show_alarms(self, area: str = "") -> AlarmSummary:
+        """The alarm summary (and history), on one area if given."""
+        if self.alarm_summary is None:
+            self.alarm_summary = AlarmSummary(self.bridge, self.alarm_list, self)
+        if area:
+            self.alarm_summary.show_area(area)
+        self.alarm_summary.show()
+        self.alarm_summary.raise_()
+        return self.alarm_summary
 
     def _on_connection_changed(self, _name: str, state: str, _detail: str) -> None:
         if state == "down":  # a refusal may carry a server certificate that is waiting for a decision
@@ -111,6 +151,10 @@ class MainWindow(QMainWindow):
         if self.connections_window is not None:
             self.connections_window.timer.stop()
             self.connections_window.close()
+        if self.alarm_summary is not None:
+            self.alarm_summary.close_window()
+        self.horn.stop()
+        self.alarm_list.close()
         self._clock_timer.stop()
         self.historian_status.stop()
         self.trends_menu.close_windows()
