@@ -1,8 +1,9 @@
 """Numeric kernels for trends, history and analytics: compiled (Cython) when built, pure NumPy otherwise.
 
-Each compiled module (``ext._kernels``, ``ext._compression``, ``ext._filters``) is optional: setup.py builds it with
-``optional=True``. Every kernel therefore has a NumPy twin with the same signature and the same results, and
-``KERNELS`` below says where each one lives. ``HAVE_EXT`` is True when every kernel is the compiled one.
+Each compiled module (``ext._kernels``, ``ext._compression``, ``ext._filters``, ``ext._sqlite_read`` ...) is
+optional: setup.py builds it with ``optional=True``. Every kernel therefore has a NumPy (or, for reading SQLite,
+Python sqlite3) twin with the same signature and the same results, and ``KERNELS`` below says where each one
+lives. ``HAVE_EXT`` is True when every kernel is the compiled one.
 Setting the environment variable ``LINEWISE_NO_EXT`` to anything but "" or "0" forces the twins, for parity
 checks and as a way out of a broken build.
 
@@ -34,11 +35,16 @@ KERNELS: dict[str, tuple[str, str]] = {
     "deadband_filter": ("ext._compression", "ext.compression_twins"),
     "sdt_stream": ("ext._compression", "ext.compression_twins"),
     "deadband_stream": ("ext._compression", "ext.compression_twins"),
+    "sdt_stream_many": ("ext._compression", "ext.compression_twins"),
+    "deadband_stream_many": ("ext._compression", "ext.compression_twins"),
     "rollup_stream": ("ext._rollups", "ext.rollup_twins"),
     "ewma": ("ext._filters", "ext.filter_twins"),
     "rolling_mean": ("ext._filters", "ext.filter_twins"),
     "rolling_std": ("ext._filters", "ext.filter_twins"),
     "biquad_lowpass": ("ext._filters", "ext.filter_twins"),
+    # history out of a SQLite file into arrays: the SQLite C API, or Python's sqlite3
+    "read_series": ("ext._sqlite_read", "ext.sqlite_read_twins"),
+    "SqliteReader": ("ext._sqlite_read", "ext.sqlite_read_twins"),
 }
 
 

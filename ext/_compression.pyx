@@ -17,6 +17,7 @@ from ext.compression_twins import (
     DeadbandState,
     SdtState,
     check_compression,
+    check_many,
     check_state,
 )
 from ext.numpy_twins import NONFINITE_T_MESSAGE
@@ -351,3 +352,123 @@ def deadband_stream(t, y, deadband, max_interval=float("inf"), state=None, bint 
         if keep != on_stack:
             free(keep)
     return out_t, out_y, DeadbandState(s.last_t, s.last_y, s.last_archived, s.kept_t, s.kept_y)
+
+
+# -- many series at once ------------------------------------------------------------------------------
+
+cdef Sdt _sdt_of(state) except *:
+    cdef Sdt s
+    if state is None:
+        return _sdt_start(-INFINITY, NAN)
+    if type(state) is not SdtState:
+        check_state(state, SdtState, "sdt_stream_many")
+    s.last_t, s.last_y, s.last_archived = state.last_t, state.last_y, state.last_archived
+    s.pivot_t, s.pivot_y, s.upper, s.lower = state.pivot_t, state.pivot_y, state.upper, state.lower
+    return s
+
+
+cdef Deadband _deadband_of(state) except *:
+    cdef Deadband s
+    if state is None:
+        return _deadband_start(-INFINITY, NAN)
+    if type(state) is not DeadbandState:
+        check_state(state, DeadbandState, "deadband_stream_many")
+    s.last_t, s.last_y, s.last_archived = state.last_t, state.last_y, state.last_archived
+    s.kept_t, s.kept_y = state.kept_t, state.kept_y
+    return s
+
+
+cdef tuple _stream_many(bint sdt, t, y, starts, parameter, max_interval, list states, str name):
+    """One loop over the segments for both kernels: states unpacked with the GIL, the kernels run without
+    it, the kept points gathered and the states packed with it again."""
+    t_arr, y_arr, bounds, par, mx = check_many(t, y, starts, parameter, max_interval, states, name)
+    cdef const double[::1] tv = np.ascontiguousarray(t_arr)
+    cdef const double[::1] yv = np.ascontiguousarray(y_arr)
+    cdef const long long[::1] bv = np.ascontiguousarray(bounds, dtype=np.int64)
+    cdef const double[::1] pv = par
+    cdef const double[::1] mv = mx
+    cdef Py_ssize_t m = bv.shape[0] - 1
+    cdef Py_ssize_t n = tv.shape[0]
+    cdef Py_ssize_t i, j, a, b, count, total = 0, bad = -1
+    cdef Sdt* sdts = NULL
+    cdef Deadband* bands = NULL
+    cdef Py_ssize_t* keep = <Py_ssize_t*> malloc((n + m + 1) * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* counts = <Py_ssize_t*> malloc((m + 1) * sizeof(Py_ssize_t))
+    cdef double* held = <double*> malloc((2 * m + 1) * sizeof(double))
+    if sdt:
+        sdts = <Sdt*> malloc((m + 1) * sizeof(Sdt))
+    else:
+        bands = <Deadband*> malloc((m + 1) * sizeof(Deadband))
+    try:
+        if keep == NULL or counts == NULL or held == NULL or (sdts == NULL and bands == NULL):
+            raise MemoryError()
+        for i in range(m):
+            if sdt:
+                sdts[i] = _sdt_of(states[i])
+                held[2 * i], held[2 * i + 1] = sdts[i].last_t, sdts[i].last_y
+            else:
+                bands[i] = _deadband_of(states[i])
+                held[2 * i], held[2 * i + 1] = bands[i].last_t, bands[i].last_y
+        with nogil:
+            for i in range(m):
+                a, b = bv[i], bv[i + 1]
+                if sdt:
+                    count = _sdt(tv[a:b], yv[a:b], pv[i], mv[i], &sdts[i], False, keep + total)
+                else:
+                    count = _deadband(tv[a:b], yv[a:b], pv[i], mv[i], &bands[i], True, False, keep + total)
+                if count == BAD_TIME:
+                    bad = i
+                    break
+                counts[i] = count
+                total += count
+        if bad >= 0:
+            try:
+                _raise_time_error(tv[bv[bad]:bv[bad + 1]])
+            except ValueError as exc:
+                raise ValueError(f"segment {bad}: {exc}") from None
+        segment = np.empty(total, dtype=np.int64)
+        out_t = np.empty(total)
+        out_y = np.empty(total)
+        _gather(tv, yv, bv, keep, counts, held, m, segment, out_t, out_y)
+        if sdt:
+            after = [SdtState(sdts[i].last_t, sdts[i].last_y, sdts[i].last_archived, sdts[i].pivot_t,
+                              sdts[i].pivot_y, sdts[i].upper, sdts[i].lower) for i in range(m)]
+        else:
+            after = [DeadbandState(bands[i].last_t, bands[i].last_y, bands[i].last_archived, bands[i].kept_t,
+                                   bands[i].kept_y) for i in range(m)]
+        return segment, out_t, out_y, after
+    finally:
+        free(keep)
+        free(counts)
+        free(held)
+        free(sdts)
+        free(bands)
+
+
+cdef void _gather(const double[::1] tv, const double[::1] yv, const long long[::1] bv, const Py_ssize_t* keep,
+                  const Py_ssize_t* counts, const double* held, Py_ssize_t m, long long[::1] segment,
+                  double[::1] out_t, double[::1] out_y) noexcept nogil:
+    """The kept points of every segment (local index -1: the segment's held point of the batch before)."""
+    cdef Py_ssize_t i, j, k, at = 0, a
+    for i in range(m):
+        a = bv[i]
+        for j in range(counts[i]):
+            k = keep[at]
+            segment[at] = i
+            if k < 0:
+                out_t[at] = held[2 * i]
+                out_y[at] = held[2 * i + 1]
+            else:
+                out_t[at] = tv[a + k]
+                out_y[at] = yv[a + k]
+            at += 1
+
+
+def sdt_stream_many(t, y, starts, deviation, max_interval, states):
+    """``sdt_stream`` on many series in one call. See ``ext.compression_twins``."""
+    return _stream_many(True, t, y, starts, deviation, max_interval, list(states), "deviation")
+
+
+def deadband_stream_many(t, y, starts, deadband, max_interval, states):
+    """``deadband_stream`` on many series in one call. See ``ext.compression_twins``."""
+    return _stream_many(False, t, y, starts, deadband, max_interval, list(states), "deadband")

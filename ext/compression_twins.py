@@ -246,3 +246,66 @@ def deadband_stream(t: np.ndarray, y: np.ndarray, deadband: float, max_interval:
 def _same(a: float, b: float) -> bool:
     """Non-finite values are 'the same' when both are NaN or both the same infinity."""
     return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+# -- many series at once (the historian's writer: every tag of a flush in one call) -------------------
+
+
+def check_many(t: object, y: object, starts: object, parameter: object, max_interval: object, states: object,
+               name: str = "deviation") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shapes and parameters of a ``*_stream_many`` call: (t, y, segment bounds incl. the end, parameter,
+    max_interval) as arrays."""
+    t_arr, y_arr = check_series(t, y)
+    starts_arr = np.asarray(starts, dtype=np.int64).ravel()
+    m = starts_arr.shape[0]
+    bounds = np.append(starts_arr, t_arr.shape[0])
+    if m and (starts_arr[0] != 0 or (np.diff(bounds) < 0).any()):
+        raise ValueError("starts must begin at 0 and not decrease, and not pass the end of t")
+    if not m and t_arr.shape[0]:
+        raise ValueError("points without a segment: starts is empty")
+    par = np.broadcast_to(np.asarray(parameter, dtype=np.float64), (m,))
+    mx = np.broadcast_to(np.asarray(max_interval, dtype=np.float64), (m,))
+    if not (np.isfinite(par) & (par >= 0)).all():
+        raise ValueError(f"{name} must be finite numbers >= 0")
+    if not (mx > 0).all():
+        raise ValueError("max_interval must be > 0 seconds (inf for none)")
+    if not isinstance(states, list | tuple) or len(states) != m:
+        raise ValueError(f"states must be a list of one state (or None) per segment: {m} expected")
+    return t_arr, y_arr, bounds, np.ascontiguousarray(par), np.ascontiguousarray(mx)
+
+
+def _stream_many(stream, t: object, y: object, starts: object, parameter: object, max_interval: object,
+                 states: list, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    t_arr, y_arr, bounds, par, mx = check_many(t, y, starts, parameter, max_interval, states, name)
+    segments, times, values, after = [], [], [], []
+    for i in range(len(bounds) - 1):
+        a, b = int(bounds[i]), int(bounds[i + 1])
+        try:
+            kept_t, kept_y, state = stream(t_arr[a:b], y_arr[a:b], float(par[i]), float(mx[i]), states[i])
+        except ValueError as exc:
+            raise ValueError(f"segment {i}: {exc}") from None
+        segments.append(np.full(len(kept_t), i, dtype=np.int64))
+        times.append(kept_t)
+        values.append(kept_y)
+        after.append(state)
+    if not segments:
+        return np.empty(0, np.int64), np.empty(0), np.empty(0), []
+    return np.concatenate(segments), np.concatenate(times), np.concatenate(values), after
+
+
+def sdt_stream_many(t: np.ndarray, y: np.ndarray, starts: np.ndarray, deviation: np.ndarray | float,
+                    max_interval: np.ndarray | float, states: list[SdtState | None]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[SdtState]]:
+    """``sdt_stream`` on many series in one call: segment i is ``t[starts[i]:starts[i + 1]]`` (the last runs
+    to the end), with its own deviation, max_interval and state (None starts a stream; never final). Returns
+    ``(segment, times, values, states)``: the segment index of each archived point, the points, and each
+    segment's state after, exactly as one ``sdt_stream`` call per segment gives them. A segment whose time
+    goes back raises ValueError naming it, and nothing is returned."""
+    return _stream_many(sdt_stream, t, y, starts, deviation, max_interval, states, "deviation")
+
+
+def deadband_stream_many(t: np.ndarray, y: np.ndarray, starts: np.ndarray, deadband: np.ndarray | float,
+                         max_interval: np.ndarray | float, states: list[DeadbandState | None]
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[DeadbandState]]:
+    """``deadband_stream`` on many series in one call; see ``sdt_stream_many``."""
+    return _stream_many(deadband_stream, t, y, starts, deadband, max_interval, states, "deadband")

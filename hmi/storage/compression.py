@@ -16,6 +16,7 @@ one pass over the whole series would keep. Rules every mode follows:
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -41,13 +42,16 @@ def _us(t: float) -> int:
     return round(t * 1_000_000)
 
 
-def as_rows(t: np.ndarray, value: np.ndarray, quality: np.ndarray) -> Rows:
-    """Arrays as rows (ts_us, value or None, quality), built by C loops: bulk paths store millions."""
+def as_rows(t: np.ndarray, value: np.ndarray, quality: np.ndarray, tag_id: int | None = None) -> list[tuple]:
+    """Arrays as rows (ts_us, value or None, quality), built by C loops: bulk paths store millions. With a
+    `tag_id`, each row starts with it (the samples table's column order)."""
     values = value.tolist()
     if np.isnan(value).any():
         values = [None if v != v else v for v in values]
-    return list(zip(np.round(t * 1e6).astype(np.int64).tolist(), values, quality.astype(np.int64).tolist(),
-                    strict=True))
+    columns = [np.round(t * 1e6).astype(np.int64).tolist(), values, quality.astype(np.int64).tolist()]
+    if tag_id is not None:
+        return list(zip(itertools.repeat(tag_id, len(values)), *columns, strict=True))
+    return list(zip(*columns, strict=True))
 
 
 @dataclass
@@ -156,3 +160,54 @@ class TagStream:
                 rows.append((_us(at), self._held[1], self._held[2]))
             self._next_tick += 1
         return rows
+
+
+# -- many tags at once (the writer's common case) ---------------------------------------------------------
+
+FAST_MODES = ("sdt", "deadband")
+
+
+def continuing(stream: TagStream, first_t: float, quality: int) -> bool:
+    """Whether a tag's samples of this flush only continue its current compressed run: a swinging-door or
+    deadband tag, values all present with the run's quality, nothing older than what it has seen. Everything
+    else (a new run, a gap, a quality change, a replay, the other modes) goes through `TagStream.feed`."""
+    run = stream._run
+    return (stream.mode in FAST_MODES and run is not None and run.has_value and run.quality == quality
+            and stream._state is not None and first_t >= stream._last_t)
+
+
+def feed_many(streams: list[TagStream], t: np.ndarray, value: np.ndarray, quality: np.ndarray,
+              starts: np.ndarray) -> list[Rows]:
+    """`TagStream.feed` for many continuing streams in two kernel calls (one per mode): segment i of the
+    arrays (from starts[i] to the next start) belongs to streams[i], which `continuing` accepted, and is
+    uniform in quality with every value present. Returns the rows of each segment."""
+    stops = np.append(starts[1:], len(t))
+    out: list[Rows] = [[] for _ in streams]
+    for mode, kernel in (("sdt", ext.sdt_stream_many), ("deadband", ext.deadband_stream_many)):
+        chosen = [i for i, s in enumerate(streams) if s.mode == mode]
+        if not chosen:
+            continue
+        lengths = stops[chosen] - starts[chosen]
+        if len(chosen) == len(streams):
+            sub_t, sub_y, sub_starts = t, value, starts
+        else:
+            take = np.concatenate([np.arange(starts[i], stops[i]) for i in chosen])
+            sub_t, sub_y = t[take], value[take]
+            sub_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        param = np.array([streams[i].spec.deviation if mode == "sdt" else streams[i].spec.deadband
+                          for i in chosen])
+        interval = np.array([streams[i].spec.max_interval_s for i in chosen])
+        segment, kept_t, kept_y, states = kernel(sub_t, sub_y, sub_starts, param, interval,
+                                                 [streams[i]._state for i in chosen])
+        last_t = sub_t[np.asarray(sub_starts) + lengths - 1].tolist()
+        for k, i in enumerate(chosen):
+            streams[i]._state = states[k]
+            streams[i]._last_t = last_t[k]
+        if not len(segment):
+            continue
+        rows = list(zip(np.round(kept_t * 1e6).astype(np.int64).tolist(), kept_y.tolist(),
+                        quality[starts[np.asarray(chosen)[segment]]].tolist(), strict=True))
+        bounds = np.flatnonzero(np.diff(segment)) + 1
+        for piece_start, piece_stop in zip((0, *bounds.tolist()), (*bounds.tolist(), len(rows)), strict=True):
+            out[chosen[int(segment[piece_start])]] = rows[piece_start:piece_stop]
+    return out
