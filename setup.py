@@ -15,6 +15,10 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 MODULES = sorted(f"ext.{path.stem}" for path in Path(__file__).parent.glob("ext/_*.pyx"))
+# C libraries a module links against. ext._sqlite_read uses the system libsqlite3 (the one Python's own _sqlite3
+# uses; its header comes with libsqlite3-dev, which installer/system-deps.sh installs): without the header only
+# that module fails to build (optional) and its twin, Python's sqlite3, is used.
+LIBRARIES = {"ext._sqlite_read": ["sqlite3"]}
 
 
 def extension(module: str) -> Extension:
@@ -23,6 +27,7 @@ def extension(module: str) -> Extension:
         [module.replace(".", "/") + ".pyx"],
         include_dirs=[numpy.get_include(), "ext"],
         depends=["ext/simd_scan.h"],
+        libraries=LIBRARIES.get(module, []),
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         # no FMA contraction: the kernels must round exactly as their NumPy twins do
         extra_compile_args=["-O3", "-ffp-contract=off"],

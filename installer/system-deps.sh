@@ -17,6 +17,8 @@ for lib in "${!LIBS[@]}"; do
   ldconfig -p 2>/dev/null | grep -q "$lib" || missing+=("${LIBS[$lib]}")
 done
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
+# ext._sqlite_read is compiled against the system SQLite (the library Python's sqlite3 uses): its header
+[ -e /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
 fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -184,8 +184,9 @@ def _run(config: Config, conn: Connection, what: str, revision: str) -> None:
     getattr(command, what)(config, revision)
 
 
-def classify(exc: SQLAlchemyError, where: str) -> HistorianError:
-    """A database error as a HistorianError that says what happened and what to do."""
+def classify(exc: SQLAlchemyError | sqlite3.Error, where: str) -> HistorianError:
+    """A database error (SQLAlchemy's, or sqlite3's from a reader) as a HistorianError that says what happened and
+    what to do."""
     original = getattr(exc, "orig", exc)
     code = getattr(original, "sqlite_errorcode", None) if isinstance(original, sqlite3.DatabaseError) else None
     if code is not None and code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB):

@@ -16,26 +16,37 @@ Rules (the same for every query, and what trends draw):
 
 Blocking: call on a reader thread (the trend's HistoryReader, an export worker), never the GUI or io loop.
 Each call opens a short-lived read-only connection (SQLite: `mode=ro`, so a reader never creates or
-locks a file; WAL lets it read while the historian commits).
+locks a file; WAL lets it read while the historian commits). Samples of a SQLite file are read by
+`ext.SqliteReader`: SQLite's C API straight into NumPy arrays, without a Python object per row (Python's
+sqlite3 when the kernel is not compiled; the same answers). A SQLite file that cannot be read is a
+`HistorianError` (`CorruptDatabase`: not a database); a file not there yet, or without tables yet, holds nothing.
 """
 
 from __future__ import annotations
 
 import math
 import sqlite3
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import create_engine
 
-from hmi.storage.database import database_url
+import ext
+from ext.sqlite_read_twins import readonly_uri
+from hmi.storage.database import classify, database_url
 from hmi.storage.schema import ACQUISITION_STARTED, ACQUISITION_STOPPED
 
 NOT_ACQUIRING = 4  # quality of the gap samples at acquisition stops (beyond the driver qualities 0..3)
 GOOD = 0
 _US = 1e-6
+_BUSY_TIMEOUT_S = 5.0  # how long a SQLite reader waits for a lock (WAL: only while a file is being recovered)
+
+Columns = tuple[np.ndarray, np.ndarray, np.ndarray]  # ts_us int64, value float64 (NaN: none), quality int64
+Series = Callable[[str, tuple], Columns]  # runs a query whose columns are ts_us, value, quality
 
 
 @dataclass(frozen=True)
@@ -97,18 +108,15 @@ class HistoryStore:
         m = self._mark
         lo = math.floor(start / _US)
         hi = round(end / _US) - 1 if end_open else math.ceil(end / _US)
-        sql = (f"SELECT ts_us, value, quality FROM samples WHERE tag_id = (SELECT id FROM tags WHERE name = {m}) "
-               f"AND ts_us >= {m} AND ts_us <= {m} ORDER BY ts_us")
-        queries = [(sql, (tag, lo, hi))]
-        if before:
-            queries.insert(0, (f"SELECT ts_us, value, quality FROM samples WHERE tag_id = (SELECT id FROM tags "
-                               f"WHERE name = {m}) AND ts_us < {m} ORDER BY ts_us DESC LIMIT 1", (tag, lo)))
-        found = self._many(queries)
-        rows = found[0] + found[1] if before else found[0]
-        first = rows[0][0] if rows else lo
-        events = self._rows(f"SELECT ts_us, event FROM acquisition WHERE ts_us >= {m} AND ts_us <= {m} "
-                            "ORDER BY ts_us", (min(first, lo), hi))
-        return _with_gaps(rows, events)
+        samples = f"SELECT ts_us, value, quality FROM samples WHERE tag_id = (SELECT id FROM tags WHERE name = {m}) "
+        with self._reading() as read:  # one snapshot of a SQLite file
+            parts = [read(f"{samples}AND ts_us < {m} ORDER BY ts_us DESC LIMIT 1", (tag, lo))] if before else []
+            parts.append(read(f"{samples}AND ts_us >= {m} AND ts_us <= {m} ORDER BY ts_us", (tag, lo, hi)))
+            ts, value, quality = (np.concatenate(column) for column in zip(*parts, strict=True))
+            if len(ts) == 0:
+                return RawSeries.empty()  # (gaps in nothing are nothing)
+            events = read(self._events_sql, (min(int(ts[0]), lo), hi))
+        return _with_gaps((ts, value, quality), events)
 
     def value_at(self, tag: str, t: float) -> Reading | None:
         """The last sample at or before `t`; None when nothing is stored before it or Linewise stopped
@@ -176,14 +184,37 @@ class HistoryStore:
         quality[0::4], quality[3::4] = r[:, 7], r[:, 10]
         keep = np.ones(4 * n, dtype=bool)
         keep[1::4] = keep[2::4] = ~np.isnan(r[:, 3])  # a bucket without a good value has no min/max
-        points = [(ts, None if v != v else v, q) for ts, v, q in zip(
-            np.round(t[keep] / _US).astype(np.int64).tolist(), value[keep].tolist(), quality[keep].tolist(),
-            strict=True)]
-        events = self._rows(f"SELECT ts_us, event FROM acquisition WHERE ts_us >= {m} AND ts_us <= {m} "
-                            "ORDER BY ts_us", (round(covered[0] / _US), round(covered[1] / _US)))
+        points = (np.round(t[keep] / _US).astype(np.int64), value[keep], quality[keep])
+        with self._reading() as read:
+            events = read(self._events_sql, (round(covered[0] / _US), round(covered[1] / _US)))
         return Envelope(_with_gaps(points, events), raw_ranges, int(r[:, 1].sum()))
 
     # -- plumbing ------------------------------------------------------------------------------------
+
+    @property
+    def _events_sql(self) -> str:
+        """Acquisition starts and stops in a range, as a series: (ts_us, NULL, event)."""
+        m = self._mark
+        return f"SELECT ts_us, NULL, event FROM acquisition WHERE ts_us >= {m} AND ts_us <= {m} ORDER BY ts_us"
+
+    @contextmanager
+    def _reading(self) -> Iterator[Series]:
+        """Series queries on one connection: one consistent snapshot of a SQLite file, read by `ext.SqliteReader`
+        (SQLite errors as HistorianErrors); PostgreSQL through the engine."""
+        if not self.is_sqlite:
+            assert self._engine is not None
+            with self._engine.connect() as conn:
+                yield lambda sql, params: _columns(conn.exec_driver_sql(sql, params).fetchall())
+            return
+        path = self.url.database or ""
+        if not Path(path).exists():
+            yield lambda sql, params: _no_columns()  # nothing recorded yet: not an error for a reader
+            return
+        try:
+            with ext.SqliteReader(path, timeout=_BUSY_TIMEOUT_S) as reader:
+                yield partial(_read_series, reader)
+        except sqlite3.Error as exc:
+            raise classify(exc, path) from None
 
     def _rows(self, sql: str, params: tuple) -> list[tuple]:
         return self._many([(sql, params)])[0]
@@ -194,14 +225,14 @@ class HistoryStore:
             path = self.url.database or ""
             if not Path(path).exists():
                 return [[] for _ in queries]  # nothing recorded yet: not an error for a reader
-            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)) as conn:
-                try:
+            try:
+                with closing(sqlite3.connect(readonly_uri(path), uri=True, timeout=_BUSY_TIMEOUT_S)) as conn:
                     conn.execute("BEGIN")
                     return [conn.execute(sql, params).fetchall() for sql, params in queries]
-                except sqlite3.OperationalError as exc:
-                    if "no such table" in str(exc):  # created, not yet migrated: nothing stored
-                        return [[] for _ in queries]
-                    raise
+            except sqlite3.Error as exc:
+                if _no_table(exc):  # created, not yet migrated: nothing stored
+                    return [[] for _ in queries]
+                raise classify(exc, path) from None
         assert self._engine is not None
         with self._engine.connect() as conn:
             return [list(conn.exec_driver_sql(sql, params).fetchall()) for sql, params in queries]
@@ -224,16 +255,46 @@ def _runs(starts: np.ndarray, width: float) -> list[tuple[float, float]]:
     return ranges
 
 
-def _with_gaps(rows: list[tuple], events: list[tuple]) -> RawSeries:
-    """Samples as arrays, with a gap sample at each stop and 1 µs before each start."""
+def _no_table(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
+
+
+def _no_columns() -> Columns:
+    return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.int64)
+
+
+def _read_series(reader: ext.SqliteReader, sql: str, params: tuple) -> Columns:
+    try:
+        return reader.read_series(sql, params)
+    except sqlite3.OperationalError as exc:
+        if _no_table(exc):  # created, not yet migrated: nothing stored
+            return _no_columns()
+        raise
+
+
+def _columns(rows: list) -> Columns:
+    """(ts_us, value, quality) rows as arrays; NULL values become NaN."""
     if not rows:
+        return _no_columns()
+    ts, value, quality = zip(*rows, strict=True)
+    return np.array(ts, dtype=np.int64), np.array(value, dtype=np.float64), np.array(quality, dtype=np.int64)
+
+
+def _with_gaps(samples: Columns, events: Columns) -> RawSeries:
+    """Samples (ts_us, value, quality) as a RawSeries, with a gap sample at each stop and 1 µs before each start
+    (`events`: acquisition (ts_us, -, event))."""
+    ts, value, quality = samples
+    if len(ts) == 0:
         return RawSeries.empty()  # gaps in nothing are nothing
-    gaps = [(ts if event == ACQUISITION_STOPPED else ts - 1, None, NOT_ACQUIRING)
-            for ts, event in events if event in (ACQUISITION_STOPPED, ACQUISITION_STARTED)]
-    if gaps:
-        rows = sorted([*rows, *gaps], key=lambda row: row[0])  # stable: a sample at a stop comes first
-    table = np.array(rows, dtype=np.float64)  # NULL values become NaN
-    return RawSeries(table[:, 0] * _US, table[:, 1], table[:, 2].astype(np.int64))
+    event_ts, _, event = events
+    is_gap = (event == ACQUISITION_STOPPED) | (event == ACQUISITION_STARTED)
+    gaps = np.where(event == ACQUISITION_STOPPED, event_ts, event_ts - 1)[is_gap]
+    if len(gaps):
+        order = np.argsort(np.concatenate([ts, gaps]), kind="stable")  # stable: a sample at a stop comes first
+        ts = np.concatenate([ts, gaps])[order]
+        value = np.concatenate([value, np.full(len(gaps), np.nan)])[order]
+        quality = np.concatenate([quality, np.full(len(gaps), NOT_ACQUIRING, dtype=np.int64)])[order]
+    return RawSeries(ts * _US, value, quality)
 
 
 def interpolate(raw: RawSeries, grid: np.ndarray, linear: bool) -> RawSeries:
