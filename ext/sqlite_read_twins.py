@@ -48,6 +48,7 @@ COLUMNS = ("ts_us", "value", "quality")
 # SQLite's fundamental datatypes, by its type codes (sqlite3_column_type: 1..5), for messages
 TYPE_NAMES = {1: "INTEGER", 2: "REAL", 3: "TEXT", 4: "BLOB", 5: "NULL"}
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT_MAX = 2**31 - 1
 OVERFLOW_MESSAGE = "Python int too large to convert to SQLite INTEGER"  # Python's sqlite3's
 TAIL_MESSAGE = "You can only execute one statement at a time."  # ditto
 NUL_MESSAGE = "the query contains a null character"  # ditto
@@ -93,8 +94,10 @@ def bind_values(params: object) -> tuple:
             raise sqlite3.ProgrammingError(f"Error binding parameter {i}: type '{type(x).__name__}' is not supported")
         if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
             raise OverflowError(OVERFLOW_MESSAGE)
-        if type(value) is str:
-            value.encode()  # a lone surrogate: UnicodeEncodeError (sqlite3's) before anything runs
+        if type(value) is str and len(value.encode()) > INT_MAX:  # a lone surrogate: UnicodeEncodeError, as sqlite3
+            raise OverflowError("string longer than INT_MAX bytes")  # sqlite3's (SQLite takes an int length)
+        if type(value) is bytes and len(value) > INT_MAX:
+            raise OverflowError("BLOB longer than INT_MAX bytes")
         values.append(value)
     return tuple(values)
 
