@@ -18,9 +18,8 @@ from pathlib import Path
 
 from hmi.alarms.engine import AlarmEngine
 from hmi.alarms.kpi import AlarmKpis, compute_kpis
-from hmi.cli_time import iso_time
-from hmi.runtime.runtime import ALARM_STATE_FILE, default_data_dir, history_target
-from hmi.site import SiteError, load_site
+from hmi.cli_support import add_site_arguments, iso_time, open_site
+from hmi.runtime.runtime import ALARM_STATE_FILE
 from hmi.site.alarm_schema import Priority
 from hmi.storage.database import HistorianError
 from hmi.storage.journal import read_journal
@@ -32,29 +31,26 @@ def alarms_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="linewise alarms", description="Alarm system performance of a site.")
     commands = parser.add_subparsers(dest="command", required=True)
     report = commands.add_parser("report", help="alarm KPIs (ISA-18.2 / EEMUA 191) for a period")
-    report.add_argument("--site", type=Path, required=True, help="site folder containing site.yaml")
-    report.add_argument("--data-dir", type=Path, help="where the historian is kept (default: per-user data dir)")
+    add_site_arguments(report)
     report.add_argument("--hours", type=float, default=24.0, help="the last N hours (default 24)")
     report.add_argument("--from", dest="start", type=iso_time, metavar="TIME", help="ISO 8601 with zone")
     report.add_argument("--to", dest="end", type=iso_time, metavar="TIME", help="ISO 8601 with zone (default now)")
     report.add_argument("--csv", type=Path, metavar="FILE", help="also write the figures as CSV")
     args = parser.parse_args(argv)
-    try:
-        site = load_site(args.site)
-    except SiteError as exc:
-        print(f"linewise alarms: the site project is invalid:\n{exc}", file=sys.stderr)
+    opened = open_site(args, "linewise alarms")
+    if opened is None:
         return 2
+    site, data_dir = opened.site, opened.data_dir
     now = time.time()
     end = args.end if args.end is not None else now
     start = args.start if args.start is not None else end - args.hours * 3600
     if end <= start:
         parser.error("the period must end after it starts")
-    data_dir = args.data_dir or default_data_dir(site)
     engine = AlarmEngine(site, state_file=data_dir / ALARM_STATE_FILE)
     engine.restore()
     try:
         # a flood that began before the period counts from its start: read its flood_start too
-        entries = [s.entry for s in read_journal(history_target(site.project.historian.database, data_dir),
+        entries = [s.entry for s in read_journal(opened.target,
                                                  start=start - engine.settings.flood_window_s * 6, end=end,
                                                  limit=MAX_ENTRIES)]
     except HistorianError as exc:

@@ -15,9 +15,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hmi.cli_time import iso_time
-from hmi.runtime.runtime import default_data_dir, history_target
-from hmi.site import SiteError, load_site
+from hmi.cli_support import add_site_arguments, iso_time, open_site
 from hmi.storage.database import HistorianError
 from hmi.storage.journal import Category, StoredEntry, default_anchor, read_journal, verify_journal
 
@@ -28,8 +26,7 @@ def audit_main(argv: list[str]) -> int:
     verify = commands.add_parser("verify", help="check the journal's hash chains and anchor (exit 1 if tampered)")
     listing = commands.add_parser("list", help="print journal entries, newest first")
     for sub in (verify, listing):
-        sub.add_argument("--site", type=Path, required=True, help="site folder containing site.yaml")
-        sub.add_argument("--data-dir", type=Path, help="where the historian is kept (default: per-user data dir)")
+        add_site_arguments(sub)
     verify.add_argument("--anchor", type=Path, help="the anchor file (default: journal-head.json in the data "
                                                     "directory)")
     listing.add_argument("--from", dest="start", type=iso_time, metavar="TIME", help="ISO 8601 with zone")
@@ -40,13 +37,10 @@ def audit_main(argv: list[str]) -> int:
     listing.add_argument("--text", help="text anywhere in the entry (case-insensitive)")
     listing.add_argument("--limit", type=int, default=100, help="at most this many entries (default 100)")
     args = parser.parse_args(argv)
-    try:
-        site = load_site(args.site)
-    except SiteError as exc:
-        print(f"linewise audit: the site project is invalid:\n{exc}", file=sys.stderr)
+    opened = open_site(args, "linewise audit")
+    if opened is None:
         return 2
-    data_dir = args.data_dir or default_data_dir(site)
-    target = history_target(site.project.historian.database, data_dir)
+    data_dir, target = opened.data_dir, opened.target
     try:
         if args.command == "verify":
             return _verify(target, args.anchor or default_anchor(target, data_dir))

@@ -14,9 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-from hmi.cli_time import iso_time
-from hmi.runtime.runtime import default_data_dir, history_target
-from hmi.site import SiteError, load_site
+from hmi.cli_support import add_site_arguments, iso_time, open_site
 from hmi.storage.database import HistorianError, open_database
 from hmi.storage.export import ExportCancelled, export_csv
 from hmi.storage.queries import HistoryStore
@@ -29,19 +27,16 @@ def history_main(argv: list[str]) -> int:
     export = commands.add_parser("export", help="write stored samples to CSV (time_utc, tag, value, quality)")
     usage = commands.add_parser("usage", help="what the history takes on disk")
     for sub in (export, usage):
-        sub.add_argument("--site", type=Path, required=True, help="site folder containing site.yaml")
-        sub.add_argument("--data-dir", type=Path, help="where the historian is kept (default: per-user data dir)")
+        add_site_arguments(sub)
     export.add_argument("--tags", required=True, help="comma-separated tag names, or * for every tag of the site")
     export.add_argument("--from", dest="start", type=iso_time, required=True, metavar="TIME", help="ISO 8601 with zone")
     export.add_argument("--to", dest="end", type=iso_time, required=True, metavar="TIME", help="ISO 8601 with zone")
     export.add_argument("--out", type=Path, required=True, help="the CSV file to write")
     args = parser.parse_args(argv)
-    try:
-        site = load_site(args.site)
-    except SiteError as exc:
-        print(f"linewise history: the site project is invalid:\n{exc}", file=sys.stderr)
+    opened = open_site(args, "linewise history")
+    if opened is None:
         return 2
-    target = history_target(site.project.historian.database, args.data_dir or default_data_dir(site))
+    site, target = opened.site, opened.target
     if args.command == "usage":
         return _usage(target)
     tags = list(site.tags) if args.tags.strip() == "*" else [t.strip() for t in args.tags.split(",") if t.strip()]
