@@ -11,6 +11,7 @@ declare -A LIBS=(
   [libxcb-keysyms.so.1]=libxcb-keysyms1 [libxcb-cursor.so.0]=libxcb-cursor0 [libxcb-image.so.0]=libxcb-image0
   [libxcb-render-util.so.0]=libxcb-render-util0 [libxcb-shape.so.0]=libxcb-shape0
   [libxcb-randr.so.0]=libxcb-randr0 [libxcb-xkb.so.1]=libxcb-xkb1
+  [libpulse.so.0]=libpulse0  # Qt Multimedia's sound output (the alarm horn); PipeWire serves it too
 )
 missing=()
 for lib in "${!LIBS[@]}"; do
