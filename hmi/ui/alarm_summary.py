@@ -1,6 +1,7 @@
 """The alarm summary window (View → Alarms…, Ctrl+Shift+A, or the banner): the alarms that need the operator,
 and on request the shelved, suppressed and out-of-service ones, with every operator command; and in a second
-tab the alarm history from the journal. Active and historical alarms in one window.
+tab the alarm history from the journal, in a third the alarm system's performance (ISA-18.2 / EEMUA 191 KPIs).
+Active and historical alarms in one window.
 
 Commands go through the bridge and never wait: their answer comes back to the status line, where a command
 that does not apply says why in the engine's words (no message box to click away in the middle of an upset).
@@ -32,18 +33,14 @@ from hmi.bridge import Bridge
 from hmi.site.alarm_schema import Priority
 from hmi.ui.alarm_dialogs import ReasonDialog, ShelveDialog
 from hmi.ui.alarm_history import AlarmHistory
+from hmi.ui.alarm_kpi import AlarmPerformance
 from hmi.ui.alarm_table import ALARM_ROLE, COLUMNS, ID_ROLE, PRIORITY, AlarmFilter, AlarmTableModel, StateFilter
 from widgets.alarm_list import AlarmList
 from widgets.alarm_priority import NAMES, priority_icon
 
 ALL_AREAS = "All areas"
-WIDTHS = [95, 170, 85, 100, 95, 70, 300, 80, 120, 100, 85]
-STYLE = """
-QTableView { background: #e4e4e4; alternate-background-color: #dcdcdc; gridline-color: #b4b4b4;
-             selection-background-color: #a8a8a8; selection-color: #111111; }
-QTabWidget::pane { border: 1px solid #a0a0a0; }
-QPushButton:disabled { color: #8a8a8a; border-color: #a4a4a4; }
-"""
+WIDTHS = [95, 160, 136, 90, 90, 70, 300, 80, 130, 120, 85]  # a time of another day shows its date
+STYLE = "QTabWidget::pane { border: 1px solid #a0a0a0; }"  # tables and buttons: the theme (linewise.qss)
 ERROR_STYLE = "color: #8b0000; font-weight: bold;"
 
 
@@ -72,7 +69,9 @@ class AlarmSummary(QDialog):
         self._build_active(self.active_tab)
         self.history = AlarmHistory(bridge, self.tabs)
         self.tabs.addTab(self.active_tab, "Active alarms")
+        self.performance = AlarmPerformance(bridge, alarms, self.tabs)
         self.tabs.addTab(self.history, "History")
+        self.tabs.addTab(self.performance, "Performance")
         self.tabs.currentChanged.connect(self._tab_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -180,6 +179,8 @@ class AlarmSummary(QDialog):
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.history and not self.history.loaded:
             self.history.refresh()
+        elif self.tabs.widget(index) is self.performance and not self.performance.loaded:
+            self.performance.refresh()
 
     # -- selection -----------------------------------------------------------------------------------------
 
@@ -311,11 +312,13 @@ class AlarmSummary(QDialog):
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     def close_window(self) -> None:
-        """For good (the main window closes): the history's worker ends, the list is no longer followed."""
+        """For good (the main window closes): the workers of the history and the performance tabs end, the
+        list is no longer followed."""
         if not self._closed:
             self._closed = True
             self.alarms.changed.disconnect(self._on_changed)
             self.history.close_panel()
+            self.performance.close_panel()
         if self.dialog is not None:
             self.dialog.reject()
         self.close()

@@ -8,7 +8,9 @@ costs O(1) and the view's sorting is the proxy's. GUI thread.
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
@@ -17,7 +19,7 @@ from PySide6.QtGui import QFont
 from hmi.alarms.model import AlarmSnapshot, AlarmState
 from hmi.site import TagSpec
 from hmi.site.alarm_schema import Priority
-from widgets.alarm_list import STATE_WORDS, alarm_time, format_clock, format_datetime
+from widgets.alarm_list import STATE_WORDS, alarm_time, format_datetime
 from widgets.alarm_priority import priority_icon
 from widgets.binding import format_value
 
@@ -31,6 +33,36 @@ STATE_ORDER = {AlarmState.UNACKNOWLEDGED: 0, AlarmState.RTN_UNACKNOWLEDGED: 1, A
                AlarmState.LATCHED: 3, AlarmState.SHELVED: 4, AlarmState.SUPPRESSED: 5,
                AlarmState.OUT_OF_SERVICE: 6, AlarmState.NORMAL: 7}
 _Index = QModelIndex | QPersistentModelIndex
+
+
+def format_when(ts: float | None, now: float | None = None) -> str:
+    """14:02:11 today, 2026-12-04 14:02 on another day (local time): an alarm standing since yesterday or
+    longer shows its date, in the one order nobody misreads."""
+    if ts is None:
+        return ""
+    now = time.time() if now is None else now
+    when = time.localtime(ts)
+    if time.strftime("%Y%m%d", when) == time.strftime("%Y%m%d", time.localtime(now)):
+        return time.strftime("%H:%M:%S", when)
+    return time.strftime("%Y-%m-%d %H:%M", when)
+
+
+def iso_local(ts: float) -> str:
+    """ISO 8601 in local time with its offset, to the second: 2026-12-04T14:02:11+01:00."""
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
+
+
+def format_age(seconds: float) -> str:
+    """How long ago, coarsely: 45 s, 12 min, 3 h 05 min, 2 d 4 h."""
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, hours, days = whole // 60, whole // 3600, whole // 86400
+    if hours < 1:
+        return f"{minutes} min"
+    if days < 1:
+        return f"{hours} h {minutes % 60:02d} min"
+    return f"{days} d {hours % 24} h"
 
 
 class StateFilter(enum.Enum):
@@ -136,7 +168,7 @@ class AlarmTableModel(QAbstractTableModel):
         if column == STATE:
             return STATE_WORDS[alarm.state]
         if column == TIME:
-            return format_clock(alarm_time(alarm))
+            return format_when(alarm_time(alarm))
         if column == AREA:
             return alarm.area
         if column == TAG:
@@ -150,9 +182,9 @@ class AlarmTableModel(QAbstractTableModel):
         if column == ACKED:
             if not alarm.acknowledged or alarm.acknowledged_at is None:
                 return ""
-            return f"{alarm.acknowledged_by or 'PLC'} at {format_clock(alarm.acknowledged_at)}"
+            return f"{alarm.acknowledged_by or 'PLC'} at {format_when(alarm.acknowledged_at)}"
         if column == SHELVED:
-            return format_clock(alarm.shelved_until) if alarm.shelved_until else ""
+            return format_when(alarm.shelved_until) if alarm.shelved_until else ""
         if column == COMMENT:
             return alarm.comment
         return ""
@@ -183,7 +215,8 @@ def sort_key(alarm: AlarmSnapshot, column: int, text: str) -> Any:
 
 def tooltip(alarm: AlarmSnapshot, column: int) -> str:
     if column == TIME:
-        return format_datetime(alarm_time(alarm))
+        ts = alarm_time(alarm)
+        return "" if ts is None else f"{iso_local(ts)}  ({format_age(time.time() - ts)} ago)"
     if column == STATE:
         if alarm.state is AlarmState.OUT_OF_SERVICE:
             return f"Out of service: {alarm.out_of_service_reason}"
@@ -194,6 +227,8 @@ def tooltip(alarm: AlarmSnapshot, column: int) -> str:
     if column == SHELVED and alarm.shelved_until:
         return (f"Shelved until {format_datetime(alarm.shelved_until)} by {alarm.shelved_by or '?'}: "
                 f"{alarm.shelve_reason}")
+    if column == ACKED and alarm.acknowledged and alarm.acknowledged_at is not None:
+        return f"Acknowledged by {alarm.acknowledged_by or 'the PLC'} at {format_datetime(alarm.acknowledged_at)}"
     if column == ALARM and alarm.first_out:
         return "First out: the first alarm of its group to come in (the likely cause of the others)"
     if column == PRIORITY:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import textwrap
+import time
 import wave
 from datetime import datetime
 
@@ -21,7 +22,7 @@ from hmi.site import load_site
 from hmi.site.alarm_schema import Priority
 from hmi.ui.alarm_dialogs import shelve_durations
 from hmi.ui.alarm_history import CSV_FIELDS
-from hmi.ui.alarm_table import AREA, StateFilter
+from hmi.ui.alarm_table import AREA, TIME, AlarmTableModel, StateFilter, format_when
 from hmi.ui.main_window import MainWindow
 from widgets.alarm_horn import PATTERNS, RATE, HornLogic, tone_files
 
@@ -197,6 +198,25 @@ def test_summary_follows_row_by_row_sorts_and_filters(qtbot, main):
     assert ids() == ["vib.HI"]
     row = summary.visible_alarms().index(main.alarm_list.alarms["vib.HI"])
     assert "sensor swap" in summary.proxy.index(row, 9).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_time_active_shows_the_date_of_an_alarm_from_another_day():
+    now = time.time()
+    stale = now - 26 * 3600  # active since yesterday
+    model = AlarmTableModel({})
+    model.apply([snapshot("old.HI", Priority.LOW, AlarmState.ACKNOWLEDGED, activated_at=stale),
+                 snapshot("new.HI", Priority.LOW, AlarmState.UNACKNOWLEDGED, activated_at=now - 5)])
+    old, new = (model.index(row, TIME) for row in range(2))
+    assert old.data() == time.strftime("%Y-%m-%d %H:%M", time.localtime(stale))
+    assert new.data() == time.strftime("%H:%M:%S", time.localtime(now - 5))
+    when, age = old.data(Qt.ItemDataRole.ToolTipRole).split("  ")
+    assert datetime.fromisoformat(when).timestamp() == int(stale)  # ISO 8601 with the zone offset
+    assert datetime.fromisoformat(when).utcoffset() is not None
+    assert age == "(1 d 2 h ago)"
+    # "another day" is the calendar's: ten minutes before midnight, seen just after it
+    midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    assert format_when(midnight - 600, midnight + 60) == time.strftime("%Y-%m-%d 23:50", time.localtime(midnight - 600))
+    assert format_when(midnight + 30, midnight + 60) == "00:00:30"
 
 
 def test_shelve_needs_a_reason_and_a_refused_command_says_why(qtbot, main):
