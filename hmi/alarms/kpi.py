@@ -12,7 +12,8 @@ service are not shown to the operator and are not counted.
 - Chattering: alarms activated 3 or more times within one minute (the site's chattering_per_min).
 - Bad actors: the ten alarms with most activations and their share of the total.
 - Priority distribution of the activations (target about 80 % low, 15 % medium, 5 % high and critical).
-- Stale (active for more than 24 h) and shelved: from the alarms as they are now.
+- Stale (active for more than the site's stale_after_h, 24 h by default) and shelved: from the alarms as they
+  are now.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class AlarmKpis:
     suppressed: int  # now
     out_of_service: int  # now
     standing: int  # active now, annunciated
+    stale_after_h: float = 24.0  # the site's threshold for `stale`
 
     @property
     def hours(self) -> float:
@@ -101,7 +103,7 @@ def compute_kpis(entries: Sequence[JournalEntry], start: float, end: float, prio
         shelved=sum(a.state is AlarmState.SHELVED for a in current),
         suppressed=sum(a.state is AlarmState.SUPPRESSED for a in current),
         out_of_service=sum(a.state is AlarmState.OUT_OF_SERVICE for a in current),
-        standing=sum(a.active and a.state.annunciated for a in current))
+        standing=sum(a.active and a.state.annunciated for a in current), stale_after_h=settings.stale_after_h)
 
 
 def _peak_window(times: list[float]) -> tuple[int, float | None]:

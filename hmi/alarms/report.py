@@ -122,7 +122,7 @@ def format_report(site: str, k: AlarmKpis) -> str:
         f"  chattering          {', '.join(f'{a} ({n} in 1 min)' for a, n in k.chattering) or 'none'}",
         "  bad actors          " + (", ".join(f"{b.alarm} {b.activations} ({b.share:.0%})" for b in k.bad_actors)
                                     or "none"),
-        f"  now                 {k.standing} standing, {len(k.stale)} stale (over 24 h)"
+        f"  now                 {k.standing} standing, {len(k.stale)} stale (over {k.stale_after_h:g} h)"
         + (f": {', '.join(k.stale)}" if k.stale else "")
         + f"; {k.shelved} shelved, {k.suppressed} suppressed, {k.out_of_service} out of service",
     ]
