@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from hmi.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +40,8 @@ class SavedAlarm:
 
 def save_alarm_states(path: Path, states: dict[str, SavedAlarm]) -> None:
     """Replace the file with these states (blocking; small)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    aside = path.with_name(path.name + ".new")
-    with aside.open("w", encoding="utf-8") as file:
-        json.dump({"format": FORMAT, "saved_at": time.time(),
-                   "alarms": {alarm_id: asdict(state) for alarm_id, state in states.items()}}, file)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(aside, path)
+    write_atomically(path, json.dumps({"format": FORMAT, "saved_at": time.time(),
+                                       "alarms": {alarm_id: asdict(state) for alarm_id, state in states.items()}}))
 
 
 def load_alarm_states(path: Path) -> dict[str, SavedAlarm]:

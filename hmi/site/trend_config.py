@@ -9,9 +9,7 @@ while saving leaves the previous file, never half a file).
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ import yaml
 from pydantic import AwareDatetime, Field, ValidationError, field_validator, model_validator
 
 from drivers.values import DataType
+from hmi.files import write_atomically
 from hmi.site.loader import Problem, SiteError, _problem, _problem_from_pydantic, read_yaml_mapping
 from hmi.site.schema import NAME_PATTERN, Strict, TagSpec
 
@@ -167,16 +166,7 @@ def save_trend(site_folder: Path, config: TrendConfig) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = dump_trend(config)
     parse_trend(text, path)  # what is written must load again
-    handle, temporary = tempfile.mkstemp(prefix=f".{config.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text)
     return path
 
 

@@ -204,7 +204,10 @@ class Historian:
 
     async def _flush(self, final: bool = False) -> None:
         batch, self._pending, self._pending_count = self._pending, [], 0
-        await self._in_writer(self._write, batch, time.time(), final)
+        # shielded: the batch has been taken, so its write must run even when the writer task is cancelled
+        # (close() does that); cancelling a job the executor has not started yet would drop the batch
+        await asyncio.shield(asyncio.get_running_loop().run_in_executor(
+            self._executor, self._write, batch, time.time(), final))
 
     async def _in_writer(self, func, *args):  # type: ignore[no-untyped-def]
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)

@@ -24,13 +24,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
+from hmi.files import write_atomically
 from hmi.storage.database import database_url
 
 GENESIS = "0" * 64  # the prev_hash of a station's first row
@@ -155,14 +154,4 @@ def write_anchor(path: Path, station: str, seq: int, hash_: str) -> None:
         heads = {}  # unreadable: replaced (verify would report it either way)
     heads[station] = (seq, hash_)
     data = json.dumps({s: {"seq": q, "hash": h} for s, (q, h) in sorted(heads.items())}, indent=1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)
