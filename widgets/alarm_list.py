@@ -39,14 +39,14 @@ def alarm_time(alarm: AlarmSnapshot) -> float | None:
     return alarm.activated_at if alarm.activated_at is not None else (alarm.changed_at or None)
 
 
-def format_clock(ts: float | None, now: float | None = None) -> str:
-    """14:02:11 today, 12-04 14:02 on another day (local time)."""
+def format_clock(ts: float | None, now: float | None = None, other_day: str = "%m-%d %H:%M") -> str:
+    """14:02:11 today, `other_day` (12-04 14:02 where space is short) on another day (local time)."""
     if ts is None:
         return ""
     now = time.time() if now is None else now
     if time.strftime("%Y%m%d", time.localtime(ts)) == time.strftime("%Y%m%d", time.localtime(now)):
         return time.strftime("%H:%M:%S", time.localtime(ts))
-    return time.strftime("%m-%d %H:%M", time.localtime(ts))
+    return time.strftime(other_day, time.localtime(ts))
 
 
 def format_datetime(ts: float | None) -> str:

@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 BACKFILL_ROWS = 50_000  # rows per transaction of a backfill
 RETRY_OPEN_S = 10.0  # how often a historian whose database could not be opened tries again
+DROP_LOG_S = 10.0  # samples dropped before the writer took them are logged at most this often
 ROLLUP_EVERY = 30  # flushes between two roll-up feeds of a tag (spread: 1/30 of the tags per flush)
 Row = tuple[int, int, float | None, int]  # tag_id, ts_us, value, quality
 
@@ -120,6 +121,7 @@ class Historian:
         self._rollups: dict[str, TagRollups] = {}  # writer thread only
         self._rollup_wait: dict[str, Rows] = {}  # writer thread: stored rows not fed to the roll-ups yet
         self._flushes = 0  # writer thread
+        self._drop_logged = -DROP_LOG_S
         # writer thread only: rows waiting for a commit, per tag name (ids are known once the database opens)
         # and table (None: samples, else a roll-up table)
         self._backlog: deque[tuple[str, str | None, list[tuple]]] = deque()
@@ -182,6 +184,21 @@ class Historian:
         self._pending_count += len(updates)
         if self._pending_count >= self.batch_rows and self._wake is not None:
             self._wake.set()
+        if self._pending_count > self.backlog_rows:  # the writer has taken nothing for long: a hung disk or server
+            self._drop_pending()
+
+    def _drop_pending(self) -> None:
+        """Bound what waits for the writer as the backlog is bounded: the oldest batches go, counted."""
+        dropped = 0
+        while self._pending_count > self.backlog_rows and len(self._pending) > 1:
+            batch = self._pending.pop(0)
+            self._pending_count -= len(batch)
+            dropped += len(batch)
+        self.rows_dropped += dropped
+        if time.monotonic() - self._drop_logged >= DROP_LOG_S:  # not once per batch
+            self._drop_logged = time.monotonic()
+            log.error("historian: more than %d samples wait for the writer (%s); the oldest are dropped (%d so far)",
+                      self.backlog_rows, self.last_error or "the database does not answer", self.rows_dropped)
 
     async def backfill(self, tag: str, t: np.ndarray, value: np.ndarray, quality: np.ndarray) -> int:
         """Store a block of history (a PLC's buffered log, an import) in bulk: compressed by the tag's storage

@@ -19,7 +19,7 @@ from PySide6.QtGui import QFont
 from hmi.alarms.model import AlarmSnapshot, AlarmState
 from hmi.site import TagSpec
 from hmi.site.alarm_schema import Priority
-from widgets.alarm_list import STATE_WORDS, alarm_time, format_datetime
+from widgets.alarm_list import STATE_WORDS, alarm_time, format_clock, format_datetime
 from widgets.alarm_priority import priority_icon
 from widgets.binding import format_value
 
@@ -38,13 +38,7 @@ _Index = QModelIndex | QPersistentModelIndex
 def format_when(ts: float | None, now: float | None = None) -> str:
     """14:02:11 today, 2026-12-04 14:02 on another day (local time): an alarm standing since yesterday or
     longer shows its date, in the one order nobody misreads."""
-    if ts is None:
-        return ""
-    now = time.time() if now is None else now
-    when = time.localtime(ts)
-    if time.strftime("%Y%m%d", when) == time.strftime("%Y%m%d", time.localtime(now)):
-        return time.strftime("%H:%M:%S", when)
-    return time.strftime("%Y-%m-%d %H:%M", when)
+    return format_clock(ts, now, other_day="%Y-%m-%d %H:%M")
 
 
 def iso_local(ts: float) -> str:

@@ -355,3 +355,32 @@ def test_retention_runs_in_the_background_and_disk_usage_is_reported(tmp_path):
     asyncio.run(scenario())
     # the sample that holds at the cutoff stays: the value is known from then on
     assert [v for _, v, _ in stored(path, "a")] == [999.0, 7.0]
+
+
+def test_samples_waiting_for_a_hung_writer_are_bounded_too(tmp_path, caplog):
+    """backlog_rows bounds what waits for the writer thread as well: a disk or server that never answers
+    (the writer's job does not return) costs the oldest samples, counted, never unbounded memory."""
+    import threading
+
+    release = threading.Event()
+
+    async def scenario() -> Historian:
+        historian = Historian(tmp_path / "h.sqlite", flush_interval_s=0.05, backlog_rows=1_000)
+        await historian.start(every_sample("a"))
+        write = historian._write
+        historian._write = lambda *args: (release.wait(10), write(*args))  # type: ignore[method-assign]
+        for i in range(30):  # the first flush hangs; everything after waits on the io loop
+            historian.submit([sample("a", float(k), 1e9 + i * 100 + k) for k in range(100)])
+            await asyncio.sleep(0.01)
+        waiting = historian._pending_count
+        release.set()
+        await historian.close()
+        assert waiting <= 1_000
+        return historian
+
+    historian = asyncio.run(scenario())
+    assert historian.rows_dropped > 0
+    kept = stored(tmp_path / "h.sqlite", "a")
+    assert kept[-1][0] == pytest.approx(1e9 + 29 * 100 + 99)  # the newest are kept
+    assert len(kept) + historian.rows_dropped == 3_000
+    assert "the oldest are dropped" in caplog.text
