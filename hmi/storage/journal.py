@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import shutil
 import socket
@@ -53,6 +54,7 @@ from hmi.storage.journal_chain import (
     ts_us,
     write_anchor,
 )
+from hmi.storage.journal_spill import read_spill, spill_path, write_spill
 from hmi.storage.journal_verify import TAMPER_EVENTS, JournalReport, read_journal, verify_journal
 from hmi.storage.schema import journal, outbox
 
@@ -93,6 +95,8 @@ class Journal:
         self._dropped_logged = -DROP_LOG_S
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._spill = spill_path(self.anchor_file)  # entries left at a stop wait there for the next start
+        self._spilled = 0  # entries taken from the spill file and not committed yet
 
     @property
     def pending(self) -> int:
@@ -138,6 +142,13 @@ class Journal:
     async def start(self) -> None:
         """Open (create, migrate) the database and start writing. Never raises for the database: a journal
         that cannot open it says why in `last_error`, keeps the entries and retries."""
+        if self._spill is not None and self._spill.exists():
+            left = await self._in_writer(read_spill, self._spill)
+            with self._lock:
+                self._queue.extendleft(reversed(left))  # before anything recorded since: they happened first
+            self._spilled = len(left)
+            log.warning("journal: %d entries left from the last stop (the database was not writable) are "
+                        "written first", len(left))
         await self._in_writer(self._open)
         self._task = asyncio.create_task(self._run(), name="journal-writer")
 
@@ -156,8 +167,7 @@ class Journal:
             self._task = None
         await self._in_writer(self._write, True)
         if self.pending:
-            log.error("journal: %d entries could not be written before closing and are lost (%s)",
-                      self.pending, self.last_error)
+            await self._in_writer(self._keep_for_next_start)
         if self._db is not None:
             await self._in_writer(self._db.dispose)
             self._db = None
@@ -222,6 +232,31 @@ class Journal:
             self.entries_written += len(batch)
             self.last_error = ""
             self._anchor()
+            if self._spilled and self._spill is not None:  # the spill file keeps only what is not committed
+                self._spilled = max(0, self._spilled - len(batch))
+                if self._spilled:
+                    with self._lock:
+                        rest = list(itertools.islice(self._queue, self._spilled))
+                    write_spill(self._spill, rest)
+                else:
+                    self._spill.unlink(missing_ok=True)
+
+    def _keep_for_next_start(self) -> None:
+        """At close, with the database still not writable: the waiting entries go to the spill file."""
+        with self._lock:
+            left = list(self._queue)
+        if self._spill is None:
+            log.error("journal: %d entries could not be written before closing and are lost (%s; no data "
+                      "directory to keep them in)", len(left), self.last_error)
+            return
+        try:
+            write_spill(self._spill, left)
+        except OSError as exc:
+            log.error("journal: %d entries could not be written (%s) nor kept in %s (%s): they are lost",
+                      len(left), self.last_error, self._spill, exc)
+            return
+        log.error("journal: %d entries could not be written (%s); kept in %s for the next start", len(left),
+                  self.last_error, self._spill)
 
     def _commit(self, database: Database, batch: list[JournalEntry]) -> bool:
         """Number, hash and insert the batch after the station's stored head, with its outbox rows; the

@@ -449,7 +449,44 @@ def test_a_database_that_cannot_be_opened_keeps_the_entries(tmp_path, caplog):
             await journal.close()
 
     asyncio.run(scenario())
-    assert "1 entries could not be written before closing and are lost" in caplog.text
+    assert "1 entries could not be written" in caplog.text
+    assert "nor kept in" in caplog.text and "they are lost" in caplog.text  # its folder is a file too
+
+
+def test_entries_left_at_a_stop_during_an_outage_are_written_at_the_next_start(tmp_path, caplog):
+    target = tmp_path / "history.sqlite"
+    spill = tmp_path / "journal-pending.jsonl"
+
+    async def outage() -> None:
+        journal = Journal(target, station="ws1", flush_interval_s=60, busy_timeout_s=0.05)
+        await journal.start()
+        journal.record(entry(0))
+        await journal.flush()
+        blocker = sqlite3.connect(target, timeout=0)
+        blocker.execute("BEGIN EXCLUSIVE")  # the database is held by another program until after the stop
+        for i in range(1, 8):
+            journal.record(replace(entry(i), reason="ünïcode"))
+        with caplog.at_level(logging.ERROR):
+            await journal.close()
+        blocker.rollback()
+        blocker.close()
+
+    async def restart() -> Journal:
+        journal = Journal(target, station="ws1", flush_interval_s=60)
+        await journal.start()
+        journal.record(entry(8))  # recorded after the start: after the left entries
+        await journal.close()
+        return journal
+
+    asyncio.run(outage())
+    assert "kept in" in caplog.text and spill.exists()
+    assert len(spill.read_text(encoding="utf-8").splitlines()) == 7
+    journal = asyncio.run(restart())
+    assert not spill.exists()
+    assert [r.message for r in rows(target)] == [f"entry {i}" for i in range(9)]
+    assert {r.reason for r in rows(target)[1:8]} == {"ünïcode"}
+    assert journal.entries_written == 8
+    assert verify_journal(target).ok
 
 
 def test_low_disk_is_warned_and_recorded(tmp_path, monkeypatch, caplog):
