@@ -9,7 +9,6 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from hmi.bridge import Bridge
 from hmi.storage.journal import Category, StoredEntry, read_journal
+from hmi.ui.journal_worker import JournalWorker
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,7 @@ class AlarmHistory(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self.target = bridge.runtime.journal.target
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alarm-history")
-        self._generation = 0
-        self._closed = False
+        self.worker = JournalWorker(bridge, "alarm-history")
         self.range = QComboBox(self)
         for seconds, text in RANGES:
             self.range.addItem(text, seconds)
@@ -151,27 +149,17 @@ class AlarmHistory(QWidget):
         self.loaded = False  # an answer has been shown
 
     def close_panel(self) -> None:
-        self._closed = True
-        self._executor.shutdown(wait=False)  # a read or an export under way finishes; its answer is dropped
-
-    def _run(self, work: Callable[[], Any], on_done: Callable[[Any, Exception | None], None]) -> None:
-        if not self._closed:
-            self.bridge.deliver(self._executor.submit(work), on_done)
+        self.worker.close()
 
     def refresh(self) -> None:
         """Read the chosen range again with the search text (the answer replaces the table)."""
-        self._generation += 1
-        generation = self._generation
         end = time.time()
         start = end - float(self.range.currentData())
         text = self.search.text().strip()
         self.status.setText("Reading the journal…")
-        self._run(lambda: read_alarm_history(self.target, start, end, text),
-                  lambda entries, error: self._show(generation, entries, error))
+        self.worker.read(lambda: read_alarm_history(self.target, start, end, text), self._show)
 
-    def _show(self, generation: int, entries: list[StoredEntry] | None, error: Exception | None) -> None:
-        if self._closed or generation != self._generation:
-            return  # the operator asked for another range or text meanwhile
+    def _show(self, entries: list[StoredEntry] | None, error: Exception | None) -> None:
         if error is not None:
             self.status.setText(f"The journal could not be read: {error}")
             return
@@ -192,10 +180,10 @@ class AlarmHistory(QWidget):
         self.status.setText(f"Exporting {len(entries):,} entries…")
 
         def done(count: int | None, error: Exception | None) -> None:
-            if not self._closed:
+            if not self.worker.closed:
                 self.status.setText(f"Export failed: {error}" if error is not None
                                     else f"Exported {count:,} entries to {path}")
             if on_done is not None:
                 on_done(count, error)
 
-        self._run(lambda: write_csv(path, entries), done)
+        self.worker.run(lambda: write_csv(path, entries), done)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPen
@@ -51,6 +49,7 @@ from hmi.bridge import Bridge
 from hmi.site.alarm_schema import Priority
 from hmi.ui.alarm_history import RANGES
 from hmi.ui.alarm_table import format_when
+from hmi.ui.journal_worker import JournalWorker
 from widgets.alarm_list import AlarmList
 from widgets.alarm_priority import NAMES, priority_icon, priority_pixmap
 from widgets.style import ABNORMAL, EDGE, PRIORITY_COLORS, TEXT
@@ -165,9 +164,7 @@ class AlarmPerformance(QWidget):
         self.configured = {alarm_id: point.priority for alarm_id, point in runtime.alarms.points.items()}
         self.kpis: AlarmKpis | None = None
         self.loaded = False  # figures are shown
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alarm-kpi")
-        self._generation = 0
-        self._closed = False
+        self.worker = JournalWorker(bridge, "alarm-kpi")
         self._build()
 
     # -- layout --------------------------------------------------------------------------------------------
@@ -273,17 +270,10 @@ class AlarmPerformance(QWidget):
     # -- reading -------------------------------------------------------------------------------------------
 
     def close_panel(self) -> None:
-        self._closed = True
-        self._executor.shutdown(wait=False)  # a read under way finishes; its answer is dropped
-
-    def _run(self, work: Callable[[], Any], on_done: Callable[[Any, Exception | None], None]) -> None:
-        if not self._closed:
-            self.bridge.deliver(self._executor.submit(work), on_done)
+        self.worker.close()
 
     def refresh(self) -> None:
         """Compute the figures of the chosen period again, up to now (the answer replaces what is shown)."""
-        self._generation += 1
-        generation = self._generation
         now = time.time()
         start = now - float(self.range.currentData())
         current = list(self.alarms.alarms.values())
@@ -291,12 +281,9 @@ class AlarmPerformance(QWidget):
         priorities.update(self.configured)
         target, settings = self.target, self.settings
         self.status.setText("Reading the journal…")
-        self._run(lambda: read_kpis(target, start, now, priorities, current, settings, now),
-                  lambda kpis, error: self._show(generation, kpis, error))
+        self.worker.read(lambda: read_kpis(target, start, now, priorities, current, settings, now), self._show)
 
-    def _show(self, generation: int, kpis: AlarmKpis | None, error: Exception | None) -> None:
-        if self._closed or generation != self._generation:
-            return  # another period was asked for meanwhile
+    def _show(self, kpis: AlarmKpis | None, error: Exception | None) -> None:
         if error is not None or kpis is None:
             self.status.setText(f"The journal could not be read: {error}")
             return
@@ -394,9 +381,9 @@ class AlarmPerformance(QWidget):
         self.status.setText(f"Writing {path}…")
 
         def done(result: None, error: Exception | None) -> None:
-            if not self._closed:
+            if not self.worker.closed:
                 self.status.setText(f"Export failed: {error}" if error is not None else f"Report written to {path}")
             if on_done is not None:
                 on_done(result, error)
 
-        self._run(lambda: write_csv(path, kpis), done)
+        self.worker.run(lambda: write_csv(path, kpis), done)
