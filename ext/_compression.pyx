@@ -201,14 +201,7 @@ def sdt_stream(t, y, deviation, max_interval=float("inf"), state=None, bint fina
     """Swinging door on a stream: ``(times, values, state)`` of the points archived by this batch.
     See ``ext.compression_twins``."""
     t_arr, y_arr = check_compression(t, y, deviation, max_interval)
-    cdef Sdt s
-    if state is None:
-        s = _sdt_start(-INFINITY, NAN)
-    else:
-        if type(state) is not SdtState:
-            check_state(state, SdtState, "sdt_stream")  # raises, unless a subclass
-        s.last_t, s.last_y, s.last_archived = state.last_t, state.last_y, state.last_archived
-        s.pivot_t, s.pivot_y, s.upper, s.lower = state.pivot_t, state.pivot_y, state.upper, state.lower
+    cdef Sdt s = _sdt_of(state, "sdt_stream")
     cdef const double[::1] tv = np.ascontiguousarray(t_arr)
     cdef const double[::1] yv = np.ascontiguousarray(y_arr)
     cdef double dev = deviation
@@ -318,14 +311,7 @@ def deadband_stream(t, y, deadband, max_interval=float("inf"), state=None, bint 
     """Deadband filter on a stream: ``(times, values, state)`` of the points kept by this batch, and the
     last value before a gap. See ``ext.compression_twins``."""
     t_arr, y_arr = check_compression(t, y, deadband, max_interval, "deadband")
-    cdef Deadband s
-    if state is None:
-        s = _deadband_start(-INFINITY, NAN)
-    else:
-        if type(state) is not DeadbandState:
-            check_state(state, DeadbandState, "deadband_stream")  # raises, unless a subclass
-        s.last_t, s.last_y, s.last_archived = state.last_t, state.last_y, state.last_archived
-        s.kept_t, s.kept_y = state.kept_t, state.kept_y
+    cdef Deadband s = _deadband_of(state, "deadband_stream")
     cdef const double[::1] tv = np.ascontiguousarray(t_arr)
     cdef const double[::1] yv = np.ascontiguousarray(y_arr)
     cdef double band = deadband
@@ -356,23 +342,25 @@ def deadband_stream(t, y, deadband, max_interval=float("inf"), state=None, bint 
 
 # -- many series at once ------------------------------------------------------------------------------
 
-cdef Sdt _sdt_of(state) except *:
+cdef Sdt _sdt_of(state, str caller) except *:
+    """An SdtState (or None: a new stream) unpacked."""
     cdef Sdt s
     if state is None:
         return _sdt_start(-INFINITY, NAN)
     if type(state) is not SdtState:
-        check_state(state, SdtState, "sdt_stream_many")
+        check_state(state, SdtState, caller)  # raises, unless a subclass
     s.last_t, s.last_y, s.last_archived = state.last_t, state.last_y, state.last_archived
     s.pivot_t, s.pivot_y, s.upper, s.lower = state.pivot_t, state.pivot_y, state.upper, state.lower
     return s
 
 
-cdef Deadband _deadband_of(state) except *:
+cdef Deadband _deadband_of(state, str caller) except *:
+    """A DeadbandState (or None: a new stream) unpacked."""
     cdef Deadband s
     if state is None:
         return _deadband_start(-INFINITY, NAN)
     if type(state) is not DeadbandState:
-        check_state(state, DeadbandState, "deadband_stream_many")
+        check_state(state, DeadbandState, caller)  # raises, unless a subclass
     s.last_t, s.last_y, s.last_archived = state.last_t, state.last_y, state.last_archived
     s.kept_t, s.kept_y = state.kept_t, state.kept_y
     return s
@@ -404,10 +392,10 @@ cdef tuple _stream_many(bint sdt, t, y, starts, parameter, max_interval, list st
             raise MemoryError()
         for i in range(m):
             if sdt:
-                sdts[i] = _sdt_of(states[i])
+                sdts[i] = _sdt_of(states[i], "sdt_stream_many")
                 held[2 * i], held[2 * i + 1] = sdts[i].last_t, sdts[i].last_y
             else:
-                bands[i] = _deadband_of(states[i])
+                bands[i] = _deadband_of(states[i], "deadband_stream_many")
                 held[2 * i], held[2 * i + 1] = bands[i].last_t, bands[i].last_y
         with nogil:
             for i in range(m):
