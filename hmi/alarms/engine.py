@@ -17,6 +17,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ class AlarmEngine:
         self.state_file = state_file  # where alarm states are kept across restarts (None: not kept)
         self._dirty = False
         self._saved_at = 0.0
+        self._saver: ThreadPoolExecutor | None = None  # writes the state file off the io loop, in order
         self.values: dict[str, Any] = {}  # latest values of tags that deviation alarms or expressions read
         self._last: dict[str, tuple[Any, Quality, float]] = {}  # latest sample of tags with deviation alarms
         self._timers: set[AlarmPoint] = set()
@@ -122,6 +124,9 @@ class AlarmEngine:
                 await self._task
             self._task = None
         self.save()
+        if self._saver is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._saver.shutdown)  # the last write done
+            self._saver = None
 
     def restore(self) -> None:
         """Take the alarm states kept by the last run (before any sample)."""
@@ -134,18 +139,23 @@ class AlarmEngine:
                 point.restore(saved, now)
 
     def save(self) -> None:
-        """Write the states a restart must keep, if anything changed since the last write."""
+        """Write the states a restart must keep, if anything changed since the last write: taken here (io loop),
+        written and synced on a thread of its own so that a slow disk never holds up the alarms."""
         if self.state_file is None or not self._dirty:
             return
         self._dirty = False
         self._saved_at = time.monotonic()
-        self._saved_at = 0.0
         states = {alarm_id: saved for alarm_id, point in self.points.items() if (saved := point.saved()) is not None}
+        if self._saver is None:
+            self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alarm-state")
+        self._saver.submit(self._write_states, self.state_file, states)
+
+    def _write_states(self, path: Path, states: dict) -> None:  # the saver thread
         try:
-            save_alarm_states(self.state_file, states)
+            save_alarm_states(path, states)
         except OSError as exc:
-            self._dirty = True  # tried again at the next tick
-            log.error("alarm states could not be saved to %s: %s", self.state_file, exc)
+            self._dirty = True  # tried again at the next tick (a flag write is safe across threads)
+            log.error("alarm states could not be saved to %s: %s", path, exc)
 
     async def _tick_forever(self) -> None:
         while True:

@@ -354,3 +354,23 @@ def test_an_unreadable_state_file_is_set_aside(tmp_path, caplog):
     assert any(path.name.startswith("alarm-state.json.unreadable-") for path in tmp_path.iterdir())
     assert "could not be read" in caplog.text
     asyncio.run(engine.close())
+
+
+def test_states_are_saved_at_most_every_two_seconds_and_at_close(tmp_path, monkeypatch):
+    import hmi.alarms.engine as engine_module
+
+    writes: list[int] = []
+    monkeypatch.setattr(engine_module, "save_alarm_states", lambda path, states: writes.append(len(states)))
+    site = parse_site(textwrap.dedent(SITE), tmp_path / "site.yaml")
+    clock = Clock()
+    engine = AlarmEngine(site, Recorder(), state_file=tmp_path / "alarm-state.json", clock=clock)
+
+    async def scenario() -> None:
+        await engine.start()
+        for i in range(20):  # a chattering alarm: a change at every tick
+            engine.submit([TagUpdate("level", 4.6 if i % 2 else 3.0, Quality.GOOD, clock.now, clock.now)])
+            engine.tick()
+        await engine.close()
+
+    asyncio.run(scenario())
+    assert writes == [1, 1]  # the first change, then what is left at close (not one write per change)
